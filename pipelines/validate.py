@@ -1,0 +1,339 @@
+"""The front door: paths → ReturnResults. Every file ends accepted, rejected with reasons, or
+unreadable with a reason.
+
+Reading happens in worker processes (pipelines.reader); recognition and cell coercion per
+return; schema and cross-cell rules run once per form over the whole batch, so a folder of
+returns costs one pandera call per form rather than one per sheet.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from pipelines import periods
+from pipelines.forms import ColumnSpec, FormSpec, get_form
+from pipelines.model import Issue, ReturnResult, Value
+from pipelines.reader import read_many
+from pipelines.reader.model import Unreadable, WorkbookGrid
+from pipelines.recognise import Recognised, quarter_from_date, recognise_sheet
+from pipelines.registry import load_registry
+from pipelines.rules import cross, schema
+from pipelines.rules.coerce import coerce
+from pipelines.rules.messages import fmt, render, severity, where
+
+# Files that live beside the returns in a drop folder and are not returns.
+SIDECARS = {"received.csv", "explanations.csv", "manifest.json"}
+
+
+def collect_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Files named, and every file under folders named (recursively, sorted), minus sidecars,
+    hidden files and Office lock files (~$…)."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found = sorted(x for x in p.rglob("*") if x.is_file())
+            out += [x for x in found if not _skip(x)]
+        else:
+            out.append(p)
+    return out
+
+
+def _skip(path: Path) -> bool:
+    return path.name in SIDECARS or path.name.startswith((".", "~$"))
+
+
+def sha256_of(path: Path) -> str | None:
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+    except OSError:
+        return None
+    return h.hexdigest()
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A return between recognition and the batch rules."""
+
+    result: ReturnResult
+    form: FormSpec
+    rows: dict[str, dict[str, float | None]] = field(default_factory=dict)  # own rows' values
+    cells: dict[tuple[str, str], str] = field(default_factory=dict)  # (row, col) → A1
+
+
+def validate_paths(
+    paths: Iterable[str | Path], quarter: str | None = None, *, workers: int | None = None
+) -> list[ReturnResult]:
+    """Validate every workbook under `paths`. `quarter` (YYYYQn) overrides what the drop folder
+    name or the header date say."""
+    files = collect_files(paths)
+    forced = periods.Quarter.parse(quarter) if quarter else None
+    pending: list[_Pending] = []
+    finished: list[ReturnResult] = []
+    for path, grid in read_many(files, workers=workers):
+        digest = sha256_of(Path(path))
+        if isinstance(grid, Unreadable):
+            finished.append(_unreadable(str(path), grid, digest))
+            continue
+        found = _returns_in(str(path), grid, forced, digest)
+        if not found:
+            finished.append(_no_form(str(path), grid, digest))
+        pending.extend(found)
+    _apply_batch_rules(pending)
+    results = finished + [p.result for p in pending]
+    order = {str(f): i for i, f in enumerate(files)}
+    results.sort(key=lambda r: (order.get(r.file, len(order)), r.sheet or "", r.form or ""))
+    for r in results:
+        if r.status != "unreadable":
+            r.status = "rejected" if r.errors else "accepted"
+    return results
+
+
+def _unreadable(path: str, grid: Unreadable, digest: str | None) -> ReturnResult:
+    issue = Issue("error", grid.code, None, grid.message)
+    return ReturnResult(path, None, None, None, None, "unreadable", [issue], sha256=digest)
+
+
+def _no_form(path: str, grid: WorkbookGrid, digest: str | None) -> ReturnResult:
+    kind = "form_not_found"
+    issue = Issue(severity(kind), kind, None, render(kind))
+    return ReturnResult(
+        path, None, None, None, None, "rejected", [issue], sha256=digest, file_format=grid.format
+    )
+
+
+def _quarter_for(
+    path: str, rec: Recognised, forced: periods.Quarter | None
+) -> periods.Quarter | None:
+    """--quarter, else the drop folder's name (never the file name: it says nothing reliable),
+    else the header date."""
+    if forced:
+        return forced
+    folder = periods.Quarter.search(str(Path(path).parent))
+    if folder:
+        return folder
+    return quarter_from_date(rec.header_date) if rec.header_date else None
+
+
+def _returns_in(
+    path: str, grid: WorkbookGrid, forced: periods.Quarter | None, digest: str | None
+) -> list[_Pending]:
+    out = []
+    for sheet in grid.sheets:
+        for rec in recognise_sheet(sheet):
+            q = _quarter_for(path, rec, forced)
+            result = ReturnResult(
+                file=path,
+                sheet=sheet.name,
+                form=rec.form.id,
+                submitter=rec.submitter.name if rec.submitter else None,
+                quarter=str(q) if q else None,
+                status="accepted",
+                sha256=digest,
+                campaign=q.campaign if q else rec.campaign,
+                submitter_text=rec.submitter_text,
+                filled_by=rec.filled_by,
+                phone=rec.phone,
+                header_date=rec.header_date.isoformat() if rec.header_date else None,
+                file_format=grid.format,
+            )
+            out.append(_check_return(result, rec, q))
+    return out
+
+
+def _issue(
+    kind: str, cell: str | None = None, *, row=None, col=None, raw=None, **params
+) -> Issue:
+    return Issue(severity(kind), kind, cell, render(kind, **params), row, col, raw)
+
+
+def _check_return(result: ReturnResult, rec: Recognised, q: periods.Quarter | None) -> _Pending:
+    form = rec.form
+    pend = _Pending(result, form)
+    issues = result.issues
+    sub = rec.submitter
+    if q is None:
+        issues.append(_issue("quarter_unknown"))
+    elif rec.campaign and rec.campaign != q.campaign:
+        issues.append(
+            _issue(
+                "campaign_mismatch",
+                form_name=form.name,
+                title_year=rec.campaign,
+                quarter=q.label,
+                quarter_year=q.campaign,
+            )
+        )
+    if sub is None:
+        kind = "submitter_unknown" if rec.submitter_text else "submitter_missing"
+        example = load_registry().submitters[0].name
+        issues.append(_issue(kind, found=rec.submitter_text or "", example=example))
+    elif sub.forms and form.id not in sub.forms:
+        issues.append(_issue("form_not_owed", submitter=sub.name, form_name=form.name))
+
+    own_types = _own_types(rec)
+    for f in rec.findings:
+        if f.rule == "missing_row" and not _row_label_is_own(
+            form, f.params["row_label"], own_types
+        ):
+            continue
+        issues.append(_issue(f.rule, f.cell, form_name=form.name, **f.params))
+
+    own_cells = [c for c in rec.cells if _type_of(form, c.row_key) in own_types]
+    other_cells = [c for c in rec.cells if _type_of(form, c.row_key) not in own_types]
+    if own_cells and all(c.value in (None, "") and not c.formula_without_value for c in own_cells):
+        label = _type_label(form, own_types)
+        issues.append(_issue("own_row_empty", form_name=form.name, row_label=label))
+        own_cells = []
+    for cell in own_cells:
+        col = form.column(cell.column_id)
+        row_label = _row_label(form, cell.row_key)
+        at = where(form, row_label, col, cell.cell)
+        pend.cells[(cell.row_key, cell.column_id)] = cell.cell
+        if cell.formula_without_value:
+            value, kind, found = None, "formula_without_value", ""
+        else:
+            value, kind, found = coerce(cell.value)
+        if kind:
+            shown = fmt(value) if value is not None else ""
+            issues.append(
+                _issue(
+                    kind,
+                    cell.cell,
+                    row=cell.row_key,
+                    col=col.id,
+                    raw=found,
+                    where=at,
+                    found=found,
+                    value=shown,
+                    unit=col.unit or "",
+                )
+            )
+        pend.rows.setdefault(cell.row_key, {})[cell.column_id] = value
+        result.values.append(Value(cell.row_key, cell.column_id, value, cell.cell))
+    _flag_other_rows(pend, rec, other_cells)
+    return pend
+
+
+def _type_of(form: FormSpec, row_key: str) -> str:
+    for r in form.rows:
+        if r.key == row_key or r.group == row_key:
+            return r.submitter_type
+    raise KeyError(row_key)
+
+
+def _row_label(form: FormSpec, row_key: str) -> str:
+    for r in form.rows:
+        if r.key == row_key:
+            return r.display
+        if r.group == row_key:
+            return r.group_label or row_key
+    return row_key
+
+
+def _own_types(rec: Recognised) -> set[str]:
+    """Row types this return is judged on: the submitter's own type; every type for the office's
+    consolidated return; for an unknown submitter, the types whose rows hold data."""
+    types = {r.submitter_type for r in rec.form.rows}
+    sub = rec.submitter
+    if sub is not None:
+        return types if sub.forms == () else {sub.type}
+    with_data = {_type_of(rec.form, c.row_key) for c in rec.cells if c.value not in (None, "", 0)}
+    return with_data or types
+
+
+def _row_label_is_own(form: FormSpec, display: str, own: set[str]) -> bool:
+    return any(r.display == display and r.submitter_type in own for r in form.rows)
+
+
+def _type_label(form: FormSpec, own: set[str]) -> str:
+    for r in form.rows:
+        if r.submitter_type in own:
+            return r.group_label or r.label if form.has_groups else r.label
+    return "、".join(sorted(own))
+
+
+def _flag_other_rows(pend: _Pending, rec: Recognised, other_cells: list) -> None:
+    """The other type's rows are ignored; say so when they hold non-zero numbers."""
+    sub = rec.submitter
+    if sub is None:
+        return
+    filled = [c for c in other_cells if coerce(c.value)[0] not in (None, 0.0)]
+    if filled:
+        labels = dict.fromkeys(_row_label(pend.form, c.row_key) for c in filled)
+        pend.result.issues.append(
+            _issue(
+                "other_type_row_filled",
+                filled[0].cell,
+                form_name=pend.form.name,
+                row_label="、".join(labels),
+                submitter_type=sub.type,
+            )
+        )
+
+
+def _apply_batch_rules(pending: list[_Pending]) -> None:
+    by_form: dict[str, list[tuple[int, _Pending]]] = defaultdict(list)
+    for i, p in enumerate(pending):
+        by_form[p.form.id].append((i, p))
+    for form_id, items in by_form.items():
+        form = get_form(form_id)
+        records = []
+        for i, p in items:
+            for row_key, vals in p.rows.items():
+                rec = {"_ret": i, "_row": row_key}
+                rec.update({c.id: vals.get(c.id) for c in form.value_columns})
+                records.append(rec)
+        if not records:
+            continue
+        frame = pl.DataFrame(records, schema=schema.empty_frame(form_id).schema)
+        for ret, row_key, col_id, check in schema.schema_failures(form_id, frame):
+            p = pending[ret]
+            col = form.column(col_id)
+            cell = p.cells.get((row_key, col_id))
+            value = p.rows[row_key][col_id]
+            at = where(form, _row_label(form, row_key), col, cell)
+            p.result.issues.append(
+                _issue(
+                    check,
+                    cell,
+                    row=row_key,
+                    col=col_id,
+                    raw=fmt(value),
+                    where=at,
+                    found=fmt(value),
+                    unit=col.unit or "",
+                )
+            )
+        for b in cross.check(form_id, frame):
+            p = pending[b.ret]
+            p.result.issues.append(_breach_issue(form, p, b))
+
+
+def _breach_issue(form: FormSpec, p: _Pending, b: cross.Breach) -> Issue:
+    col: ColumnSpec = form.column(b.column_id)
+    cell = p.cells.get((b.row_key, b.column_id))
+    row_label = _row_label(form, b.row_key)
+    params: dict = {"where": where(form, row_label, col, cell), "found": fmt(b.found)}
+    params |= {"form_name": form.name, "row_label": row_label}
+    if b.kind in ("sum", "total_row"):
+        params["expected"] = fmt(b.expected)
+        params["parts"] = "、".join(
+            f"「{form.column(c).display}」" for c in b.detail.get("parts", [])
+        )
+    if b.kind in ("le", "le_sum"):
+        params["right"] = fmt(b.expected)
+        params["right_label"] = form.column(b.detail["right"]).display
+        params["parts"] = "、".join(
+            f"「{form.column(c).label}」" for c in b.detail.get("parts", [])
+        )
+    message = render(b.kind, **params)
+    return Issue(b.severity, b.rule_id, cell, message, b.row_key, b.column_id, fmt(b.found))
