@@ -25,7 +25,12 @@ class Issue:
 
     def contract(self) -> dict:
         """The fields of `jibao validate --format json`."""
-        return {"severity": self.severity, "rule": self.rule, "cell": self.cell, "message": self.message}
+        return {
+            "severity": self.severity,
+            "rule": self.rule,
+            "cell": self.cell,
+            "message": self.message,
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,7 +62,11 @@ class Registry:
         idx = self._index
         if key in idx:
             return idx[key]
-        for variant in (key.removeprefix("泉州市"), key.removeprefix("鲤城区"), key.removesuffix("办事处")):
+        for variant in (
+            key.removeprefix("泉州市"),
+            key.removeprefix("鲤城区"),
+            key.removesuffix("办事处"),
+        ):
             if variant in idx:
                 return idx[variant]
         hits = {s.name: s for k, s in idx.items() if len(k) >= 2 and k in key}

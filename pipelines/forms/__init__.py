@@ -42,7 +42,9 @@ class ColumnSpec:
     @property
     def display(self) -> str:
         """Label as a person reads it, with its group when the leaf alone is ambiguous."""
-        return "›".join(self.path[-2:]) if len(self.path) > 1 and len(self.label) <= 4 else self.label
+        return (
+            "›".join(self.path[-2:]) if len(self.path) > 1 and len(self.label) <= 4 else self.label
+        )
 
     def match_keys(self) -> set[str]:
         """Normalised strings a header path may match: the full path, and the path with units
@@ -138,10 +140,15 @@ class FormSpec:
         from pipelines import periods
 
         start = periods.campaign(campaign).start
-        return [n.format(campaign_start=f"{start.year}年{start.month}月{start.day}日") for n in self.notes]
+        return [
+            n.format(campaign_start=f"{start.year}年{start.month}月{start.day}日")
+            for n in self.notes
+        ]
 
 
-def _walk(nodes: list[dict], prefix: tuple[str, ...], depth: int, out_cols: list, out_hdr: list) -> None:
+def _walk(
+    nodes: list[dict], prefix: tuple[str, ...], depth: int, out_cols: list, out_hdr: list
+) -> None:
     for node in nodes:
         if "group" in node:
             first = len(out_cols)
