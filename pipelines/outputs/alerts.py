@@ -1,0 +1,485 @@
+"""Data-quality alerts and reminders to submitters: letters, annotated copies, delivery, ledger.
+
+A letter goes to a submitter with open errors or warnings, or a late or missing return. Each run
+is idempotent per quarter: an alert's fingerprint hashes exactly what it reports, and a channel
+that already delivered that fingerprint (alert_deliveries, status 'sent') is skipped; a changed
+set of problems is a new fingerprint and goes out again; a failed send is retried next run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+
+from pipelines import config, periods
+from pipelines.forms import get_form
+from pipelines.outputs import delivery
+from pipelines.outputs.annotate import CellNote, annotate, safe_filename
+from pipelines.outputs.letters import render
+from pipelines.paths import Paths
+from pipelines.registry import Submitter, load_registry
+
+Kind = Literal["alert", "reminder"]
+Channel = Literal["file", "email", "webhook"]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One open validation issue, with where it was found."""
+
+    submission_id: str
+    form: str | None
+    form_name: str
+    severity: str
+    rule: str
+    cell: str | None
+    value: str | None
+    message: str
+    file: str | None  # the file name as received
+    sheet: str | None
+    archive_path: str | None
+    file_status: str | None  # the submission's status: accepted / rejected / unreadable
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnStatus:
+    """A form owed this quarter that is late or (still) missing."""
+
+    form: str
+    form_name: str
+    status: Literal["late", "missing"]
+    due: dt.date
+    received: dt.date | None = None
+    rejected_only: bool = False  # something arrived, but no version passed validation
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    path: Path
+    source_name: str
+    values_only: bool
+
+
+@dataclass
+class Alert:
+    kind: Kind
+    quarter: str
+    quarter_label: str
+    submitter: str
+    submitter_type: str
+    subject: str
+    salutation: str
+    errors: tuple[Problem, ...]
+    warnings: tuple[Problem, ...]
+    returns: tuple[ReturnStatus, ...]
+    due: dt.date
+    correct_by: dt.date
+    today: dt.date
+    office: dict
+    fingerprint: str
+    attachments: list[Attachment] = field(default_factory=list)
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        return self.errors + self.warnings
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    submitter: str
+    channel: Channel
+    recipient: str
+    status: str  # sent / failed
+    detail: str
+
+
+@dataclass
+class AlertRun:
+    kind: Kind
+    quarter: str
+    alerts: list[Alert] = field(default_factory=list)
+    deliveries: list[Delivery] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)  # submitters whose letter went out before
+    no_recipient: list[str] = field(default_factory=list)  # send=True but no address configured
+    unassigned: list[str] = field(default_factory=list)  # files with issues but no known submitter
+
+    @property
+    def sent(self) -> list[Delivery]:
+        return [d for d in self.deliveries if d.status == "sent"]
+
+    @property
+    def failed(self) -> list[Delivery]:
+        return [d for d in self.deliveries if d.status == "failed"]
+
+
+# ---------------------------------------------------------------- building
+
+
+def _form_name(form_id: str | None) -> str:
+    return get_form(form_id).name if form_id else "报送文件"
+
+
+def _office() -> dict:
+    return dict(config.load("office.yaml"))
+
+
+_A1 = re.compile(r"([A-Za-z]+)(\d+)")
+
+
+def _cell_order(cell: str | None) -> tuple[int, int]:
+    m = _A1.match(cell or "")
+    if not m:
+        return (0, 0)
+    col = 0
+    for ch in m.group(1).upper():
+        col = col * 26 + ord(ch) - 64
+    return (int(m.group(2)), col)
+
+
+def _problems(con: duckdb.DuckDBPyConnection, quarter: str) -> dict[str | None, list[Problem]]:
+    """Open issues of the current (not superseded) submissions, by submitter (None: unknown)."""
+    rows = con.execute(
+        """
+        select s.submission_id, s.submitter, s.form, s.sheet, s.original_name, s.archive_path,
+               s.status, i.severity, i.rule, i.cell, i.value, i.message
+        from validation_issues i join submissions s on s.submission_id = i.submission_id
+        where s.quarter = ? and i.status = 'open' and s.superseded_by is null
+        """,
+        [quarter],
+    ).fetchall()
+    out: dict[str | None, list[Problem]] = defaultdict(list)
+    for sid, sub, form, sheet, name, archive, fstatus, sev, rule, cell, value, msg in rows:
+        out[sub].append(
+            Problem(
+                str(sid), form, _form_name(form), sev, rule, cell, value, msg, name, sheet,
+                archive, fstatus,
+            )
+        )  # fmt: skip
+    for items in out.values():
+        items.sort(
+            key=lambda p: (p.form or "~", p.file or "", p.sheet or "", _cell_order(p.cell), p.rule)
+        )
+    return out
+
+
+def _received(con: duckdb.DuckDBPyConnection, quarter: str) -> dict[tuple[str, str], tuple]:
+    """(submitter, form) → (first received, any version accepted, any version on time — None
+    when the warehouse did not judge it) over every version."""
+    rows = con.execute(
+        """
+        select submitter, form, min(received_at), bool_or(status = 'accepted'), bool_or(on_time)
+        from submissions
+        where quarter = ? and submitter is not null and form is not null
+        group by submitter, form
+        """,
+        [quarter],
+    ).fetchall()
+    return {(s, f): (first, accepted, on_time) for s, f, first, accepted, on_time in rows}
+
+
+def _as_date(value: object) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value if isinstance(value, dt.date) else None
+
+
+def _return_statuses(
+    sub: Submitter, received: dict, q: periods.Quarter, today: dt.date, *, reminder: bool
+) -> list[ReturnStatus]:
+    """Late and missing returns of one submitter. Alerts flag a missing return only after the due
+    date; reminders (before it) list every owed form without an accepted version."""
+    due = periods.due_date(q)
+    overdue = not periods.is_on_time(q, today)
+    out = []
+    for form_id in sub.forms:
+        first, accepted, on_time = received.get((sub.name, form_id), (None, False, None))
+        if not accepted and (reminder or overdue):
+            out.append(
+                ReturnStatus(
+                    form_id, _form_name(form_id), "missing", due, rejected_only=first is not None
+                )
+            )
+        elif accepted and not reminder:
+            first_day = _as_date(first)
+            if on_time is None:
+                on_time = first_day is None or periods.is_on_time(q, first_day)
+            if not on_time:
+                out.append(ReturnStatus(form_id, _form_name(form_id), "late", due, first_day))
+    return out
+
+
+def fingerprint(kind: Kind, quarter: str, submitter: str, items: Iterable[tuple]) -> str:
+    """sha256 of what a letter reports, independent of order and of the run's date."""
+    canon = sorted({tuple("" if x is None else str(x) for x in item) for item in items})
+    payload = json.dumps([kind, quarter, submitter, canon], ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _items(
+    submitter: str, problems: Iterable[Problem], returns: Iterable[ReturnStatus]
+) -> list[tuple]:
+    out: list[tuple] = [(submitter, p.form, p.rule, p.cell, p.message, "") for p in problems]
+    out += [(submitter, r.form, r.status, "", "", f"{r.status}:{r.rejected_only}") for r in returns]
+    return out
+
+
+def _subject(kind: Kind, submitter: str, q: periods.Quarter) -> str:
+    if kind == "reminder":
+        return f"【季报表报送提醒】{submitter} {q.label} 季报表报送提醒"
+    return f"【季报表数据核查】{submitter} {q.label} 报表问题通知"
+
+
+def _alert(
+    kind: Kind,
+    sub: Submitter,
+    q: periods.Quarter,
+    today: dt.date,
+    problems: list[Problem],
+    returns: list[ReturnStatus],
+    settings: delivery.AlertSettings,
+) -> Alert:
+    return Alert(
+        kind=kind,
+        quarter=str(q),
+        quarter_label=q.label,
+        submitter=sub.name,
+        submitter_type=sub.type,
+        subject=_subject(kind, sub.name, q),
+        salutation=f"{sub.name}：",
+        errors=tuple(p for p in problems if p.severity == "error"),
+        warnings=tuple(p for p in problems if p.severity != "error"),
+        returns=tuple(returns),
+        due=periods.due_date(q),
+        correct_by=settings.correct_by(today),
+        today=today,
+        office=_office(),
+        fingerprint=fingerprint(kind, str(q), sub.name, _items(sub.name, problems, returns)),
+    )
+
+
+def build_alerts(
+    con: duckdb.DuckDBPyConnection,
+    quarter: str,
+    *,
+    today: dt.date,
+    settings: delivery.AlertSettings | None = None,
+) -> list[Alert]:
+    """One letter per registered submitter that has open errors or warnings, or a late or missing
+    return, this quarter (registry order)."""
+    q = periods.Quarter.parse(quarter)
+    settings = settings or delivery.load_settings()
+    problems = _problems(con, str(q))
+    received = _received(con, str(q))
+    alerts = []
+    for sub in load_registry().submitters:
+        if not sub.forms:
+            continue  # the office itself
+        found = problems.get(sub.name, [])
+        returns = _return_statuses(sub, received, q, today, reminder=False)
+        if found or returns:
+            alerts.append(_alert("alert", sub, q, today, found, returns, settings))
+    return alerts
+
+
+def build_reminders(
+    con: duckdb.DuckDBPyConnection,
+    quarter: str,
+    *,
+    today: dt.date,
+    settings: delivery.AlertSettings | None = None,
+) -> list[Alert]:
+    """One reminder per submitter that owes a form with no accepted version yet. Empty once the
+    due date has passed: from then on the alert letter reports missing returns."""
+    q = periods.Quarter.parse(quarter)
+    if not periods.is_on_time(q, today):
+        return []
+    settings = settings or delivery.load_settings()
+    received = _received(con, str(q))
+    out = []
+    for sub in load_registry().submitters:
+        returns = _return_statuses(sub, received, q, today, reminder=True)
+        if returns:
+            out.append(_alert("reminder", sub, q, today, [], returns, settings))
+    return out
+
+
+# ---------------------------------------------------------------- writing and sending
+
+
+def render_letter(alert: Alert) -> tuple[str, str]:
+    """(Markdown, HTML) of the letter."""
+    return render(alert.kind, a=alert)
+
+
+def _letter_stem(alert: Alert) -> str:
+    return f"{'通知' if alert.kind == 'alert' else '报送提醒'}_{alert.quarter}"
+
+
+def _archive_file(paths: Paths, archive_path: str) -> Path:
+    p = Path(archive_path)
+    if p.is_absolute():
+        return p
+    for base in (paths.root, paths.archive):
+        if (base / p).exists():
+            return base / p
+    return paths.root / p
+
+
+ANNOTATED_SUFFIX = "_问题标注"
+
+
+def _annotate_all(alert: Alert, paths: Paths, out_dir: Path) -> list[Attachment]:
+    """One annotated copy per archived file that has problems (unreadable files excepted)."""
+    for old in out_dir.glob(f"*{ANNOTATED_SUFFIX}*.xlsx"):
+        old.unlink()  # copies from an earlier, different set of problems
+    by_file: dict[str, list[Problem]] = defaultdict(list)
+    for p in alert.problems:
+        if p.archive_path and p.file_status != "unreadable":
+            by_file[p.archive_path].append(p)
+    out: list[Attachment] = []
+    used: set[str] = set()
+    for archive_path, items in by_file.items():
+        source_name = items[0].file or Path(archive_path).name
+        stem = safe_filename(Path(source_name).stem, default="报表")
+        name, n = f"{stem}{ANNOTATED_SUFFIX}", 2
+        while name in used:
+            name, n = f"{stem}{ANNOTATED_SUFFIX}{n}", n + 1
+        used.add(name)
+        notes = [CellNote(p.severity, p.message, p.sheet, p.cell, p.form_name) for p in items]  # type: ignore[arg-type]
+        copy = annotate(_archive_file(paths, archive_path), notes, out_dir / f"{name}.xlsx")
+        if copy is not None:
+            out.append(Attachment(copy.path, source_name, copy.values_only))
+    return out
+
+
+def _already_sent(con: duckdb.DuckDBPyConnection, alert: Alert) -> set[str]:
+    rows = con.execute(
+        """
+        select distinct channel from alert_deliveries
+        where quarter = ? and submitter = ? and fingerprint = ? and status = 'sent'
+        """,
+        [alert.quarter, alert.submitter, alert.fingerprint],
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def _record(
+    con: duckdb.DuckDBPyConnection, run: AlertRun, alert: Alert, channel: Channel, recipient: str,
+    outcome: delivery.Outcome,
+) -> None:  # fmt: skip
+    con.execute(
+        """
+        insert into alert_deliveries
+            (alert_id, quarter, submitter, channel, fingerprint, recipient, sent_at, status, detail)
+        values (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """,
+        [
+            f"{alert.kind}-{uuid.uuid4().hex[:16]}",
+            alert.quarter,
+            alert.submitter,
+            channel,
+            alert.fingerprint,
+            recipient,
+            dt.datetime.now(),
+            outcome.status,
+            outcome.detail,
+        ],
+    )
+    run.deliveries.append(
+        Delivery(alert.submitter, channel, recipient, outcome.status, outcome.detail)
+    )
+
+
+def _deliver(
+    con: duckdb.DuckDBPyConnection,
+    paths: Paths,
+    run: AlertRun,
+    alerts: list[Alert],
+    *,
+    send: bool,
+    settings: delivery.AlertSettings,
+) -> AlertRun:
+    registry = load_registry()
+    for alert in alerts:
+        sub = registry.by_name(alert.submitter)
+        recipient = settings.recipient(sub)
+        out_dir = paths.outbox_dir(alert.quarter, safe_filename(alert.submitter))
+        md_path = out_dir / f"{_letter_stem(alert)}.md"
+        wanted: list[Channel] = ["file"]
+        if send and settings.smtp and recipient.emails:
+            wanted.append("email")
+        if send and recipient.webhook:
+            wanted.append("webhook")
+        if send and not (settings.smtp and recipient.emails) and not recipient.webhook:
+            run.no_recipient.append(alert.submitter)
+        done = _already_sent(con, alert)
+        if "file" in done and not md_path.exists():
+            done.discard("file")  # the outbox was cleaned: write the letter again
+        due = [c for c in wanted if c not in done]
+        if not due:
+            run.unchanged.append(alert.submitter)
+            continue
+        out_dir.mkdir(parents=True, exist_ok=True)
+        if alert.kind == "alert":
+            alert.attachments = _annotate_all(alert, paths, out_dir)
+        md, html = render_letter(alert)
+        md_path.write_text(md, encoding="utf-8")
+        md_path.with_suffix(".html").write_text(html, encoding="utf-8")
+        if "file" in due:
+            files = [
+                md_path.name,
+                md_path.with_suffix(".html").name,
+                *(a.path.name for a in alert.attachments),
+            ]
+            _record(
+                con, run, alert, "file", str(out_dir), delivery.Outcome("sent", "、".join(files))
+            )
+        if "email" in due and settings.smtp:
+            outcome = delivery.send_email(
+                settings.smtp, recipient.emails, alert.subject, md, html,
+                [a.path for a in alert.attachments],
+            )  # fmt: skip
+            _record(con, run, alert, "email", ", ".join(recipient.emails), outcome)
+        if "webhook" in due and recipient.webhook:
+            note = "\n\n（内容较长已截断，完整通知及标注附件见邮件或区安委会办公室下发的文件）"
+            content = delivery.truncate_utf8(md, settings.webhook.max_bytes, note)
+            outcome = delivery.post_webhook(
+                recipient.webhook, content, timeout=settings.webhook.timeout
+            )
+            _record(con, run, alert, "webhook", delivery.redact_url(recipient.webhook), outcome)
+    return run
+
+
+def write_alerts(
+    con: duckdb.DuckDBPyConnection, paths: Paths, quarter: str, *, today: dt.date, send: bool
+) -> AlertRun:
+    """Write data/outbox/<quarter>/<submitter>/通知_<quarter>.md/.html and annotated copies; with
+    `send`, also e-mail and post them on the configured channels. Every delivery is recorded."""
+    settings = delivery.load_settings()
+    run = AlertRun("alert", str(periods.Quarter.parse(quarter)))
+    run.alerts = build_alerts(con, quarter, today=today, settings=settings)
+    run.unassigned = sorted(
+        {p.file or p.submission_id for p in _problems(con, run.quarter).get(None, [])}
+    )
+    return _deliver(con, paths, run, run.alerts, send=send, settings=settings)
+
+
+def write_reminders(
+    con: duckdb.DuckDBPyConnection, paths: Paths, quarter: str, *, today: dt.date, send: bool
+) -> AlertRun:
+    """Before the due date: remind submitters of the forms they owe and have not yet submitted
+    (报送提醒_<quarter>.md/.html), on the same channels, with their own fingerprints."""
+    settings = delivery.load_settings()
+    run = AlertRun("reminder", str(periods.Quarter.parse(quarter)))
+    run.alerts = build_reminders(con, quarter, today=today, settings=settings)
+    return _deliver(con, paths, run, run.alerts, send=send, settings=settings)

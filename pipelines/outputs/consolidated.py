@@ -1,0 +1,250 @@
+"""The consolidated district return (汇总表): the four forms in the official layout, filled with
+district totals, each followed by a 「表N明细」 sheet that shows where every number came from.
+
+Totals use only the latest accepted version of each submitter's return (the warehouse view
+`official_values`), per submitter type: the 区安委会成员单位 rows sum the departments, the 街道
+rows the 街道; the two are never added together (a 街道 and a department report the same
+enterprises). 表四's 总数 row is the sum of its nine categories.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from pathlib import Path
+
+import duckdb
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from pipelines import config, periods
+from pipelines.forms import FORM_IDS, FormSpec, get_form
+from pipelines.forms.layout import layout
+from pipelines.forms.workbook import save_workbook, sheet_name, write_form
+from pipelines.outputs.annotate import put_text
+from pipelines.registry import load_registry
+
+Number = int | float
+AMOUNT_DIGITS = 4  # 万元 to the yuan and a bit: float sums must not show binary noise
+
+
+def row_type(form: FormSpec, row_key: str) -> str | None:
+    """Submitter type a row key belongs to (表二's type keys dept/street included)."""
+    for r in form.rows:
+        if row_key in (r.key, r.group):
+            return r.submitter_type
+    return None
+
+
+def _number(form: FormSpec, column_id: str, value: float) -> Number:
+    if form.column(column_id).is_amount:
+        return round(value, AMOUNT_DIGITS)
+    return int(round(value))
+
+
+def district_values(
+    con: duckdb.DuckDBPyConnection, quarter: str
+) -> dict[str, dict[tuple[str, str], Number]]:
+    """form → {(row_key, column_id): district total}; every input cell present (0 when nothing
+    was reported, as the forms require)."""
+    rows = con.execute(
+        """
+        select form, submitter_type, row_key, column_id, sum(value)
+        from official_values
+        where quarter = ? and value is not null
+        group by all
+        """,
+        [quarter],
+    ).fetchall()
+    sums: dict[str, dict[tuple[str, str], float]] = defaultdict(lambda: defaultdict(float))
+    for form_id, sub_type, row_key, column_id, total in rows:
+        if form_id not in FORM_IDS:
+            continue
+        form = get_form(form_id)
+        value_ids = {c.id for c in form.value_columns}
+        # Another type's row in a return is ignored by the validator; never count it here either.
+        if column_id in value_ids and row_type(form, row_key) == sub_type:
+            sums[form_id][(row_key, column_id)] += float(total)
+    out: dict[str, dict[tuple[str, str], Number]] = {}
+    for form_id in FORM_IDS:
+        form = get_form(form_id)
+        totals = {r.key for r in form.rows if r.is_total}
+        cells: dict[tuple[str, str], Number] = {}
+        for row_key, column_id, _, _ in layout(form_id).value_cells():
+            if row_key not in totals:
+                cells[(row_key, column_id)] = _number(
+                    form, column_id, sums[form_id].get((row_key, column_id), 0.0)
+                )
+        for total in totals:
+            for col in form.value_columns:
+                parts = [v for (r, c), v in cells.items() if c == col.id and r not in totals]
+                cells[(total, col.id)] = _number(form, col.id, float(sum(parts)))
+        out[form_id] = cells
+    return out
+
+
+# ---------------------------------------------------------------- the 明细 sheets
+
+_BOLD = Font(bold=True)
+_THIN = Side(style="thin", color="999999")
+_BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
+_WRAP = Alignment(wrap_text=True, vertical="center")
+
+
+def _detail_rows(con: duckdb.DuckDBPyConnection, quarter: str, form: FormSpec) -> list[dict]:
+    """One dict per submitter × row key of the official versions, in registry and form order."""
+    rows = con.execute(
+        """
+        select o.submitter, o.submitter_type, o.row_key, o.column_id, o.value, o.received_at,
+               s.original_name
+        from official_values o left join submissions s on s.submission_id = o.submission_id
+        where o.quarter = ? and o.form = ?
+        """,
+        [quarter, form.id],
+    ).fetchall()
+    lines: dict[tuple[str, str], dict] = {}
+    for sub, sub_type, row_key, column_id, value, received, name in rows:
+        if row_type(form, row_key) != sub_type:
+            continue
+        line = lines.setdefault(
+            (sub, row_key),
+            {
+                "submitter": sub,
+                "type": sub_type,
+                "row_key": row_key,
+                "values": {},
+                "received": received,
+                "file": name,
+            },
+        )
+        line["values"][column_id] = value
+    order = {s.name: i for i, s in enumerate(load_registry().submitters)}
+    row_order = {k: i for i, k in enumerate(_row_keys(form))}
+    return sorted(
+        lines.values(),
+        key=lambda x: (
+            order.get(x["submitter"], len(order)),
+            x["submitter"],
+            row_order.get(x["row_key"], 99),
+        ),
+    )
+
+
+def _row_keys(form: FormSpec) -> list[str]:
+    """Row keys in display order; 表二's type key follows its type's level rows."""
+    keys: list[str] = []
+    for r in form.rows:
+        keys.append(r.key)
+        last_of_group = r.group and r is [x for x in form.rows if x.group == r.group][-1]
+        if last_of_group and any(c.scope == "type" for c in form.columns):
+            keys.append(r.group)  # type: ignore[arg-type]
+    return keys
+
+
+def _row_label(form: FormSpec, row_key: str) -> str:
+    for r in form.rows:
+        if r.key == row_key:
+            return r.display
+        if r.group == row_key:
+            return f"{r.group_label}·不分层级（万岗达标、宣传发动）"
+    return row_key
+
+
+def _missing(
+    con: duckdb.DuckDBPyConnection, quarter: str, form_id: str, present: set[str]
+) -> tuple[list[str], list[str]]:
+    """(owed but no official version, of those: the ones whose every version was rejected)."""
+    owed = [s.name for s in load_registry().submitters if form_id in s.forms]
+    missing = [name for name in owed if name not in present]
+    tried = {
+        r[0]
+        for r in con.execute(
+            "select distinct submitter from submissions where quarter = ? and form = ?",
+            [quarter, form_id],
+        ).fetchall()
+    }
+    return missing, [name for name in missing if name in tried]
+
+
+def write_details(ws: Worksheet, con: duckdb.DuckDBPyConnection, quarter: str, form_id: str) -> int:
+    """The 「表N明细」 sheet: every submitter's official row(s), the file and time it came from,
+    and the submitters still missing. Returns the number of submitter lines."""
+    form = get_form(form_id)
+    q = periods.Quarter.parse(quarter)
+    cols = list(form.value_columns)
+    head = ["填报单位", "单位类型", "行", *("›".join(c.path) for c in cols), "接收时间", "文件"]
+    put_text(
+        ws.cell(1, 1), f"{form.name}明细：各单位报送数据（{q.label}，各单位最新一次通过校验的版本）"
+    )
+    ws.cell(1, 1).font = Font(bold=True, size=13)
+    for c, text in enumerate(head, 1):
+        cell = ws.cell(2, c)
+        put_text(cell, text)
+        cell.font, cell.fill, cell.border, cell.alignment = _BOLD, _HEAD_FILL, _BOX, _WRAP
+    lines = _detail_rows(con, quarter, form)
+    for r, line in enumerate(lines, 3):
+        put_text(ws.cell(r, 1), line["submitter"])
+        put_text(ws.cell(r, 2), line["type"])
+        put_text(ws.cell(r, 3), _row_label(form, line["row_key"]))
+        for c, col in enumerate(cols, 4):
+            value = line["values"].get(col.id)
+            if value is not None:
+                ws.cell(r, c, _number(form, col.id, float(value)))
+        received = ws.cell(r, len(cols) + 4, line["received"])
+        received.number_format = "yyyy-mm-dd hh:mm"
+        put_text(ws.cell(r, len(cols) + 5), line["file"] or "")
+        for c in range(1, len(head) + 1):
+            ws.cell(r, c).border = _BOX
+    present = {line["submitter"] for line in lines}
+    missing, rejected = _missing(con, quarter, form_id, present)
+    r = len(lines) + 4
+    text = f"未报送单位（{len(missing)} 个）：{'、'.join(missing) if missing else '无'}"
+    if rejected:
+        text += f"（其中 {'、'.join(rejected)} 已报送但未通过校验）"
+    put_text(ws.cell(r, 1), text)
+    ws.cell(r, 1).font = Font(bold=True, color="C00000" if missing else "000000")
+    ws.column_dimensions["A"].width = 16
+    ws.column_dimensions["B"].width = 16
+    ws.column_dimensions["C"].width = 22
+    for c in range(4, len(cols) + 4):
+        ws.column_dimensions[get_column_letter(c)].width = 11
+    ws.column_dimensions[get_column_letter(len(cols) + 4)].width = 17
+    ws.column_dimensions[get_column_letter(len(cols) + 5)].width = 40
+    ws.row_dimensions[2].height = 60
+    ws.freeze_panes = "D3"
+    return len(lines)
+
+
+# ---------------------------------------------------------------- the workbook
+
+
+def consolidated_path(reports_dir: Path, quarter: str) -> Path:
+    """data/reports/<quarter>/汇总表_<quarter>.xlsx"""
+    return reports_dir / quarter / f"汇总表_{quarter}.xlsx"
+
+
+def write_consolidated(
+    con: duckdb.DuckDBPyConnection, quarter: str, out_path: Path, *, today: dt.date | None = None
+) -> Path:
+    """Write the district return for `quarter` to `out_path`: sheets 表一, 表一明细 … 表四明细.
+    填报单位 is the office; its contact fills 填表人 and 联系电话; the date is `today`."""
+    q = periods.Quarter.parse(quarter)
+    office = config.load("office.yaml")
+    header = {
+        "submitter_text": office["name"],
+        "filled_by": office.get("contact_person"),
+        "phone": office.get("phone"),
+        "date": today or dt.date.today(),
+    }
+    totals = district_values(con, str(q))
+    wb = Workbook()
+    wb.remove(wb.active)
+    for form_id in FORM_IDS:
+        ws = wb.create_sheet(sheet_name(form_id))
+        # No submitter: every row is the office's to fill (both types' rows, none greyed).
+        write_form(ws, form_id, q.campaign, submitter=None, values=totals[form_id], header=header)
+        write_details(wb.create_sheet(f"{get_form(form_id).name}明细"), con, str(q), form_id)
+    return save_workbook(wb, out_path, dt.datetime.combine(header["date"], dt.time()))

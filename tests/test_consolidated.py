@@ -1,0 +1,311 @@
+"""The consolidated district return: totals from the official versions only, 明细 sheets with
+hostile text kept as text, readable after a LibreOffice round trip, accepted by the front door."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import duckdb
+import pytest
+from openpyxl import load_workbook
+
+from pipelines.forms import FORM_IDS, get_form
+from pipelines.forms.layout import layout
+from pipelines.outputs.consolidated import consolidated_path, write_consolidated
+from pipelines.registry import load_registry
+
+QUARTER = "2025Q3"
+HOSTILE_NAME = '=HYPERLINK("http://x","y")'
+
+# Until the warehouse lands: the tables and views the outputs read, with the same names/columns.
+DDL = """
+create table submissions (
+    submission_id varchar primary key, sha256 varchar, original_path varchar,
+    original_name varchar, archive_path varchar, received_at timestamp, submitter varchar,
+    submitter_type varchar, form varchar, quarter varchar, sheet varchar, status varchar,
+    is_official boolean, superseded_by varchar, reason varchar, on_time boolean);
+create table submission_values (submission_id varchar, row_key varchar, column_id varchar,
+    value double);
+create view official_values as
+    select s.quarter, cast(substr(s.quarter, 1, 4) as integer) as campaign, s.submitter,
+           s.submitter_type, s.form, v.row_key, v.column_id, v.value, s.submission_id,
+           s.received_at
+    from submission_values v join submissions s using (submission_id)
+    where s.is_official;
+create table validation_issues (issue_id varchar, submission_id varchar, severity varchar,
+    rule varchar, cell varchar, row_key varchar, column_id varchar, message varchar,
+    value varchar, status varchar, resolved_by_submission varchar, explanation varchar);
+create table alert_deliveries (alert_id varchar, quarter varchar, submitter varchar,
+    channel varchar, fingerprint varchar, recipient varchar, sent_at timestamp, status varchar,
+    detail varchar);
+"""
+
+
+def valid_values(
+    form_id: str, submitter_type: str, rng: random.Random
+) -> dict[tuple[str, str], float]:
+    """A return that satisfies every rule in rules.yaml (own type's rows only)."""
+    form = get_form(form_id)
+    rows = [r for r in form.rows if r.submitter_type == submitter_type and not r.is_total]
+    out: dict[tuple[str, str], float] = {}
+    for r in rows:
+        v: dict[str, float] = {c.id: rng.randint(0, 30) for c in form.value_columns}
+        if form_id == "form1":
+            v |= {
+                "ent_small": rng.randint(20, 80),
+                "ent_medium": rng.randint(5, 20),
+                "ent_large": rng.randint(1, 9),
+            }
+            v["ent_total"] = total = v["ent_small"] + v["ent_medium"] + v["ent_large"]
+            for c in (
+                "mgmt_body",
+                "resp_list",
+                "safety_staff",
+                "three_lists",
+                "site_5s",
+                "six_signs",
+                "rescue_team",
+            ):
+                v[c] = rng.randint(0, total)
+            for c in (
+                "risk_red",
+                "risk_orange",
+                "risk_yellow",
+                "risk_blue",
+                "std_reviewed",
+                "std_self",
+            ):
+                v[c] = rng.randint(0, total // 4)
+            v["std_total"] = v["std_reviewed"] + v["std_self"]
+            for c in ("star_5", "star_4", "star_3", "star_2", "star_1"):
+                v[c] = rng.randint(0, total // 10)
+            v["star_total"] = sum(v[f"star_{i}"] for i in range(1, 6))
+        if form_id in ("form1", "form4"):
+            v["hazards_fixed"] = rng.randint(0, int(v["hazards_found"]))
+        if form_id in ("form3", "form4"):
+            v["hazards_urged_fixed"] = rng.randint(0, int(v["hazards_inspect_found"]))
+            v["penalty_hazards_fixed"] = rng.randint(0, int(v["penalty_hazards"]))
+            v["fine_amount"] = rng.randint(0, 500) / 100
+        if form_id == "form4":
+            v["venues_base"] = base = rng.randint(20, 60)
+            for c in ("three_lists", "site_5s", "six_signs", "std_reviewed", "std_self"):
+                v[c] = rng.randint(0, base)
+            for c in ("risk_red", "risk_orange", "risk_yellow", "risk_blue"):
+                v[c] = rng.randint(0, base // 4)
+        for c in form.value_columns:
+            key = (r.group, c.id) if c.scope == "type" else (r.key, c.id)
+            out[key] = v[c.id]
+    total_row = next((r for r in form.rows if r.is_total), None)
+    if total_row:
+        for c in form.value_columns:
+            out[(total_row.key, c.id)] = sum(val for (rk, cid), val in out.items() if cid == c.id)
+    return out
+
+
+def add_submission(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    submitter: str,
+    form: str,
+    values: dict[tuple[str, str], float] | None,
+    status: str = "accepted",
+    official: bool = True,
+    superseded_by: str | None = None,
+    name: str | None = None,
+    received: dt.datetime = dt.datetime(2025, 9, 28, 10, 0),
+    archive_path: str | None = None,
+    sheet: str = "Sheet1",
+    quarter: str = QUARTER,
+) -> str:
+    sub = load_registry().by_name(submitter)
+    sid = uuid.uuid4().hex[:12]
+    con.execute(
+        "insert into submissions values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [sid, sid * 5, f"data/raw/{quarter}/{name}", name or f"{submitter}{form}.xlsx", archive_path,
+         received, submitter, sub.type, form, quarter, sheet, status, official, superseded_by,
+         None, received.date() <= dt.date(2025, 10, 1)],
+    )  # fmt: skip
+    for (row_key, column_id), value in (values or {}).items():
+        con.execute(
+            "insert into submission_values values (?, ?, ?, ?)", [sid, row_key, column_id, value]
+        )
+    return sid
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> duckdb.DuckDBPyConnection:
+    """Two 街道 and two departments; 常泰 sent 表一 twice (the first superseded), 区卫健局's 表二
+    was rejected, 鲤中街道 sent 表一 under a hostile file name."""
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    con.execute(DDL)
+    rng = random.Random(7)
+    for name in ("常泰街道", "鲤中街道", "区卫健局", "区教育局"):
+        sub = load_registry().by_name(name)
+        for form in sub.forms:
+            if (name, form) == ("区卫健局", "form2"):
+                bad = {k: 999_999 for k in valid_values(form, sub.type, rng)}
+                add_submission(
+                    con, submitter=name, form=form, values=bad, status="rejected", official=False
+                )
+                continue
+            file_name = HOSTILE_NAME + ".xlsx" if (name, form) == ("鲤中街道", "form1") else None
+            newest = add_submission(
+                con,
+                submitter=name,
+                form=form,
+                values=valid_values(form, sub.type, rng),
+                name=file_name,
+            )
+            if (name, form) == ("常泰街道", "form1"):
+                old = {k: 888_888 for k in valid_values(form, sub.type, rng)}
+                add_submission(
+                    con, submitter=name, form=form, values=old, official=False,
+                    superseded_by=newest, received=dt.datetime(2025, 9, 20),
+                )  # fmt: skip
+    return con
+
+
+def sql_total(con, form_id: str, row_key: str, column_id: str) -> float:
+    form = get_form(form_id)
+    total_row = next((r.key for r in form.rows if r.is_total), None)
+    sub_type = next(r.submitter_type for r in form.rows if row_key in (r.key, r.group))
+    keys = [r.key for r in form.rows if not r.is_total] if row_key == total_row else [row_key]
+    marks = ", ".join("?" for _ in keys)
+    (value,) = con.execute(
+        f"""select coalesce(sum(value), 0) from official_values where quarter = ? and form = ?
+            and column_id = ? and submitter_type = ? and row_key in ({marks})""",
+        [QUARTER, form_id, column_id, sub_type, *keys],
+    ).fetchone()
+    return value
+
+
+def libreoffice_roundtrip(path: Path, out_dir: Path) -> Path:
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if not soffice:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    profile = Path("/tmp") / f"lo-{uuid.uuid4().hex}"
+    out_dir.mkdir()
+    try:
+        subprocess.run(
+            [soffice, "--headless", "--norestore", f"-env:UserInstallation=file://{profile}",
+             "--convert-to", "xlsx", "--outdir", str(out_dir), str(path)],
+            check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    converted = out_dir / path.name
+    assert converted.exists(), "LibreOffice did not write the converted workbook"
+    return converted
+
+
+@pytest.fixture
+def consolidated(warehouse, tmp_path: Path) -> Path:
+    out = consolidated_path(tmp_path / "data" / "reports", QUARTER)
+    return write_consolidated(warehouse, QUARTER, out, today=dt.date(2025, 10, 12))
+
+
+def test_totals_survive_libreoffice_and_match_sql(warehouse, consolidated: Path, tmp_path: Path):
+    assert consolidated.name == f"汇总表_{QUARTER}.xlsx"
+    converted = libreoffice_roundtrip(consolidated, tmp_path / "lo")
+    wb = load_workbook(converted, data_only=True)
+    assert wb.sheetnames == [
+        "表一",
+        "表一明细",
+        "表二",
+        "表二明细",
+        "表三",
+        "表三明细",
+        "表四",
+        "表四明细",
+    ]
+    checked = 0
+    for form_id in FORM_IDS:
+        lay, ws = layout(form_id), wb[get_form(form_id).name]
+        for row_key, column_id, r, c in lay.value_cells():
+            expected = sql_total(warehouse, form_id, row_key, column_id)
+            got = ws.cell(r + 1, c + 1).value
+            assert got == pytest.approx(expected), (form_id, row_key, column_id)
+            checked += 1
+    assert checked > 200
+    # The superseded (888 888) and rejected (999 999) versions never reach a total.
+    assert all(
+        (cell.value or 0) < 888_888
+        for form_id in FORM_IDS
+        for row in wb[get_form(form_id).name].iter_rows()
+        for cell in row
+        if isinstance(cell.value, int | float)
+    )
+    assert "鲤城区安全生产委员会办公室" in str(wb["表一"]["A2"].value)
+
+
+def test_department_and_street_rows_are_kept_apart(warehouse, consolidated: Path):
+    ws = load_workbook(consolidated)["表一"]
+    lay = layout("form1")
+    col = lay.col_of["ent_total"] + 1
+    street = ws.cell(lay.row_of["street"] + 1, col).value
+    dept = ws.cell(lay.row_of["dept"] + 1, col).value
+    assert street == sql_total(warehouse, "form1", "street", "ent_total") > 0
+    assert dept == sql_total(warehouse, "form1", "dept", "ent_total") > 0
+    # 表二's merged (type-scoped) columns hold one total per type, on the type's first row.
+    ws2, lay2 = load_workbook(consolidated)["表二"], layout("form2")
+    r, c = lay2.value_row("street", "posts_party") + 1, lay2.col_of["posts_party"] + 1
+    assert ws2.cell(r, c).value == sql_total(warehouse, "form2", "street", "posts_party")
+
+
+def test_details_list_every_submitter_and_the_missing(
+    warehouse, consolidated: Path, tmp_path: Path
+):
+    wb = load_workbook(consolidated)
+    ws = wb["表一明细"]
+    names = [ws.cell(r, 1).value for r in range(3, 7)]
+    assert names == ["鲤中街道", "常泰街道", "区卫健局", "区教育局"]  # registry order
+    cols = [c.id for c in get_form("form1").value_columns]
+    changtai = next(r for r in range(3, 7) if ws.cell(r, 1).value == "常泰街道")
+    assert ws.cell(changtai, 3 + 1 + cols.index("ent_total")).value == sql_one(
+        warehouse, "常泰街道", "form1", "street", "ent_total"
+    )
+    missing_line = ws.cell(8, 1).value
+    assert missing_line.startswith("未报送单位（17 个）") and "开元街道" in missing_line
+    assert "常泰街道" not in missing_line
+    details2 = wb["表二明细"]
+    text = " ".join(str(c.value) for row in details2.iter_rows() for c in row if c.value)
+    assert "区卫健局 已报送但未通过校验" in text
+    # 表四 is owed by 街道 only: the departments are not missing it.
+    last = wb["表四明细"]
+    line = next(c.value for c in last["A"] if c.value and str(c.value).startswith("未报送"))
+    assert "区卫健局" not in line and "海滨街道" in line
+
+
+def sql_one(con, submitter: str, form: str, row_key: str, column_id: str) -> float:
+    return con.execute(
+        "select value from official_values where submitter = ? and form = ? and row_key = ? and column_id = ?",
+        [submitter, form, row_key, column_id],
+    ).fetchone()[0]
+
+
+def test_hostile_file_name_stays_text(consolidated: Path, tmp_path: Path):
+    ws = load_workbook(consolidated)["表一明细"]
+    file_col = 3 + len(get_form("form1").value_columns) + 2
+    cell = next(ws.cell(r, file_col) for r in range(3, 7) if ws.cell(r, 1).value == "鲤中街道")
+    assert cell.value == HOSTILE_NAME + ".xlsx"
+    assert cell.data_type == "s" and cell.quotePrefix
+    converted = libreoffice_roundtrip(consolidated, tmp_path / "lo")
+    after = load_workbook(converted)["表一明细"].cell(cell.row, cell.column)
+    assert after.value == HOSTILE_NAME + ".xlsx" and after.data_type == "s"
+
+
+def test_front_door_accepts_the_consolidated_return(consolidated: Path):
+    validate = pytest.importorskip("pipelines.validate")
+    results = validate.validate_paths([consolidated], quarter=QUARTER)
+    by_form = {r.form: r for r in results if r.form}
+    assert set(by_form) == set(FORM_IDS)
+    for form_id, result in by_form.items():
+        assert result.status == "accepted", (form_id, [i.message for i in result.issues])
+        assert result.submitter == "鲤城区安全生产委员会办公室"
+        assert not result.warnings, (form_id, [i.message for i in result.warnings])
+    assert not [r for r in results if r.form is None]
