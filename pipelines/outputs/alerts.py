@@ -93,6 +93,15 @@ class Alert:
     def problems(self) -> tuple[Problem, ...]:
         return self.errors + self.warnings
 
+    @property
+    def missing(self) -> tuple[ReturnStatus, ...]:
+        return tuple(r for r in self.returns if r.status == "missing")
+
+    @property
+    def late_only(self) -> bool:
+        """Nothing to correct or send: the letter only records lateness."""
+        return not self.problems and not self.missing
+
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
@@ -348,7 +357,8 @@ def _annotate_all(alert: Alert, paths: Paths, out_dir: Path) -> list[Attachment]
             by_file[p.archive_path].append(p)
     out: list[Attachment] = []
     used: set[str] = set()
-    for archive_path, items in by_file.items():
+    first_form = {a: min(p.form or "~" for p in items) for a, items in by_file.items()}
+    for archive_path, items in sorted(by_file.items(), key=lambda kv: first_form[kv[0]]):
         source_name = items[0].file or Path(archive_path).name
         stem = safe_filename(Path(source_name).stem, default="报表")
         name, n = f"{stem}{ANNOTATED_SUFFIX}", 2

@@ -17,7 +17,10 @@ from typing import Any
 import jinja2
 
 TEMPLATES = Path(__file__).resolve().parent
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~#])")
+_MD_SPECIAL = re.compile(r"([\\`*\[\]|~#])")
+# An underscore between two letters or digits never opens emphasis (CommonMark): leave it, so
+# file names like 表一_问题标注.xlsx read naturally in the plain-text part of an e-mail.
+_MD_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
 WEEKDAYS = "一二三四五六日"
 
 
@@ -30,7 +33,7 @@ def md_escape(value: Any) -> str:
         return ""
     text = " ".join(str(value).split())
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    return _MD_UNDERSCORE.sub(r"\\_", _MD_SPECIAL.sub(r"\\\1", text))
 
 
 def cn_date(day: dt.date | dt.datetime | None, weekday: bool = False) -> str:
