@@ -340,7 +340,7 @@ def _recognise_region(
             Finding(
                 "unknown_row",
                 a1(r, label_cols.start),
-                {"row": r + 1, "found": text, "expected": "、".join(x.label for x in form.rows)},
+                {"line": r + 1, "found": text, "expected": "、".join(x.label for x in form.rows)},
             )
         )
     for col in form.value_columns:
