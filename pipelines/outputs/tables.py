@@ -69,10 +69,10 @@ def target_progress(wide: pl.DataFrame, measures: list[tuple[str, str]], pace: f
 def closure_rates(wide: pl.DataFrame, low: float) -> str:
     """Hazard closure per unit, grouped by submitter type; each group ends with its own subtotal
     (territorial and sectoral are never added). Columns: unit, unit_type and, per kind k in
-    self/inspect/penalty, k_found, k_fixed, k_rate."""
+    self_inspection/inspection/penalty, k_found, k_fixed, k_rate."""
     kinds = [
-        ("self", "自查隐患（表一）", "自查", "整改"),
-        ("inspect", "执法检查（表三）", "发现", "督促整改"),
+        ("self_inspection", "自查隐患（表一）", "自查", "整改"),
+        ("inspection", "执法检查（表三）", "发现", "督促整改"),
         ("penalty", "行政处罚（表三）", "处罚隐患", "整改"),
     ]
     gt = GT(wide, rowname_col="unit", groupname_col="unit_type", id="tbl-closure")
@@ -130,11 +130,14 @@ def data_quality(frame: pl.DataFrame, forms: list[tuple[str, str]]) -> str:
     gt = gt.cols_label(**dict(forms), errors="待更正错误", warnings="待确认提示")
     gt = gt.tab_spanner("各表状态", columns=[f for f, _ in forms])
     for f, _ in forms:
-        gt = _fill(gt, frame, f, pl.col(f).is_in(["未报送", "未通过"]), ALERT_FILL)
-        gt = _fill(gt, frame, f, pl.col(f).str.contains("逾期"), WARN_FILL)
+        gt = _fill(gt, frame, f, pl.col(f).is_in(["未报送", "已报送未通过"]), ALERT_FILL)
+        gt = _fill(gt, frame, f, pl.col(f) == "逾期报送", WARN_FILL)
     gt = _fill(gt, frame, "errors", pl.col("errors") > 0, ALERT_FILL)
     gt = _fill(gt, frame, "warnings", pl.col("warnings") > 0, WARN_FILL)
     gt = gt.fmt_integer(columns=["errors", "warnings"]).sub_missing(missing_text="—")
     gt = gt.tab_stubhead("单位")
-    note = "「已采用」：已通过校验并采用；「未通过」：存在错误，已退回更正；「—」：无需报送。"
+    note = (
+        "「按时报送」「逾期报送」：已通过校验并采用；「已报送未通过」：存在错误，已退回更正；"
+        "「—」：无需报送。待更正错误、待确认提示为本季度现行版本中尚未处理的校验问题。"
+    )
     return _finish(gt, note)
