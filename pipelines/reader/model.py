@@ -1,0 +1,74 @@
+"""Data model of the reader layer: what a parsed workbook or a refusal looks like.
+
+Everything here is plain data so that it pickles cheaply between worker processes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "MESSAGES",
+    "SheetGrid",
+    "Unreadable",
+    "WorkbookGrid",
+    "unreadable",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class SheetGrid:
+    """One sheet as a dense grid anchored at A1.
+
+    ``cells[r][c]`` is 0-based from A1 (leading empty rows/columns are padded with
+    None, trailing ones trimmed). Values are None, str, int, float, bool or
+    datetime/date/time; formula cells hold their cached value.
+    """
+
+    name: str
+    cells: list[list[object]]
+    merged: list[tuple[int, int, int, int]]  # 0-based inclusive (r0, c0, r1, c1)
+    formulas_without_value: frozenset[tuple[int, int]]  # xlsx only
+
+
+@dataclass(frozen=True, slots=True)
+class WorkbookGrid:
+    """A workbook that was read; ``notes`` are Chinese remarks for the office."""
+
+    path: str
+    format: str  # "xlsx" | "xlsm" | "xls" | "et" | "xlsb" | "ods"
+    sheets: list[SheetGrid]
+    notes: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """A file that yields no grid: stable English ``code`` + Chinese ``message`` for the submitter."""
+
+    path: str
+    code: str
+    message: str
+
+
+RESEND = "请用Excel或WPS打开后另存为xlsx重新报送"
+
+# Default message per code; sniffing may pass a more specific one (e.g. for a PDF).
+MESSAGES: dict[str, str] = {
+    "not_spreadsheet": "文件不是Excel表格，请报送Excel格式的报表（xlsx或xls）",
+    "encrypted": "文件设有密码保护，请取消密码后重新报送",
+    "zip_bomb": "文件解压后异常膨胀（疑似压缩炸弹），已拒收，" + RESEND,
+    "xml_entities": "文件包含不安全的XML实体声明，已拒收，请用Excel或WPS另存为xlsx后重新报送",
+    "too_large": "文件过大，无法处理，请删除无关工作表、图片后另存为xlsx重新报送",
+    "too_many_cells": "工作表数据范围过大（可能有远离表格的零散单元格），请删除多余行列后另存为xlsx重新报送",
+    "corrupt": "文件已损坏或格式异常，无法读取，" + RESEND,
+    "timeout": "文件读取超时，" + RESEND,
+    "crashed": "文件无法解析（读取程序异常终止），" + RESEND,
+    "empty": "文件为空（0字节），请重新导出Excel格式的报表（xlsx或xls）后报送",
+}
+
+
+def unreadable(path: str, code: str, message: str | None = None) -> Unreadable:
+    """Build an ``Unreadable`` with the default Chinese message for ``code``."""
+    if code not in MESSAGES:
+        raise ValueError(f"unknown code {code!r}")
+    return Unreadable(path=path, code=code, message=message or MESSAGES[code])
