@@ -1,0 +1,130 @@
+"""What the office sends out, per quarter: the leaders' report, the consolidated district return
+and the alerts (and, before the due date, reminders) to submitters."""
+
+
+import datetime as dt
+
+import dagster as dg
+
+from pipelines import warehouse
+from pipelines.assets.indicators import indicators
+from pipelines.assets.ingest import ordered
+from pipelines.assets.partitions import WAREHOUSE_POOL, one_run, quarters
+from pipelines.resources import JibaoPaths, Warehouse
+
+
+class SendConfig(dg.Config):
+    """today: the date letters are dated and deadlines counted from (default: the run's date);
+    send: deliver by e-mail / webhook where configured (files are always written)."""
+
+    today: str = ""
+    send: bool = True
+
+    def day(self) -> dt.date:
+        return dt.date.fromisoformat(self.today) if self.today else dt.date.today()
+
+
+@dg.asset(
+    partitions_def=quarters,
+    backfill_policy=one_run,
+    group_name="outputs",
+    deps=[indicators],
+    kinds={"html", "plotly"},
+    description="领导进展报告：data/reports/<季度>/进展报告_<季度>.html，离线可用、可打印。",
+)
+def leaders_report(
+    context: dg.AssetExecutionContext, jibao: JibaoPaths, warehouse_db: Warehouse
+) -> dg.MaterializeResult:
+    from pipelines.outputs.report import report_path, write_report
+
+    paths = jibao.paths
+    written = []
+    with warehouse_db.reader(paths) as con:
+        for key in ordered(context):
+            written.append(str(write_report(con, key, report_path(paths.reports, key))))
+    return dg.MaterializeResult(
+        metadata={"files": dg.MetadataValue.md("\n".join(f"- {w}" for w in written))}
+    )
+
+
+@dg.asset(
+    partitions_def=quarters,
+    backfill_policy=one_run,
+    group_name="outputs",
+    deps=[indicators],
+    kinds={"excel"},
+    description="区级汇总表：data/reports/<季度>/汇总表_<季度>.xlsx，按正式模板汇总四张表并附明细与缺报名单。",
+)
+def consolidated_return(
+    context: dg.AssetExecutionContext, jibao: JibaoPaths, warehouse_db: Warehouse
+) -> dg.MaterializeResult:
+    from pipelines.outputs.consolidated import consolidated_path, write_consolidated
+
+    paths = jibao.paths
+    written = []
+    with warehouse_db.reader(paths) as con:
+        for key in ordered(context):
+            written.append(str(write_consolidated(con, key, consolidated_path(paths.reports, key))))
+    return dg.MaterializeResult(
+        metadata={"files": dg.MetadataValue.md("\n".join(f"- {w}" for w in written))}
+    )
+
+
+@dg.asset(
+    partitions_def=quarters,
+    backfill_policy=one_run,
+    group_name="outputs",
+    deps=[indicators],
+    pool=WAREHOUSE_POOL,
+    kinds={"email"},
+    description="问题通知：对有错误、提示、迟报或缺报的单位写通知（.md/.html）和标注副本，配置后经邮件/机器人发送；同一组问题不重复发送。",
+)
+def submitter_alerts(
+    context: dg.AssetExecutionContext,
+    config: SendConfig,
+    jibao: JibaoPaths,
+    warehouse_db: Warehouse,
+) -> dg.MaterializeResult:
+    from pipelines.outputs.alerts import write_alerts
+
+    paths = jibao.paths
+    runs = {}
+
+    def build(con) -> None:
+        for key in ordered(context):
+            runs[key] = write_alerts(con, paths, key, today=config.day(), send=config.send)
+
+    warehouse.publish(paths, build, target=warehouse_db.file(paths))
+    lines = [
+        f"| {k} | {len(r.alerts)} | {len(r.sent)} 已发送，{len(r.failed)} 失败，{len(r.unchanged)} 未变化 |"
+        for k, r in runs.items()
+    ]
+    md = "| 季度 | 通知 | 发送 |\n|---|---|---|\n" + "\n".join(lines)
+    return dg.MaterializeResult(metadata={"alerts": dg.MetadataValue.md(md)})
+
+
+@dg.asset(
+    partitions_def=quarters,
+    backfill_policy=one_run,
+    group_name="outputs",
+    pool=WAREHOUSE_POOL,
+    kinds={"email"},
+    description="催报提醒：截止日前向尚未报送应报表的单位发送提醒。",
+)
+def submitter_reminders(
+    context: dg.AssetExecutionContext,
+    config: SendConfig,
+    jibao: JibaoPaths,
+    warehouse_db: Warehouse,
+) -> dg.MaterializeResult:
+    from pipelines.outputs.alerts import write_reminders
+
+    paths = jibao.paths
+    runs = {}
+
+    def build(con) -> None:
+        for key in ordered(context):
+            runs[key] = write_reminders(con, paths, key, today=config.day(), send=config.send)
+
+    warehouse.publish(paths, build, target=warehouse_db.file(paths))
+    return dg.MaterializeResult(metadata={k: len(r.alerts) for k, r in runs.items()})

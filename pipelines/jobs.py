@@ -1,0 +1,145 @@
+"""The CLI's bridge to Dagster: `jibao run` and `jibao demo` execute the same job the Dagster
+daemon runs (one path for data), in-process, over a range of quarter partitions in one run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import sys
+import time
+
+from pipelines.paths import Paths
+from pipelines.periods import Quarter
+
+log = logging.getLogger("jibao.progress")
+
+
+def _progress_to_stdout() -> None:
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
+
+
+def quarters_in_drop_folder(paths: Paths) -> list[str]:
+    from pipelines.assets.partitions import quarters
+
+    keys = set(quarters.get_partition_keys())
+    if not paths.raw.is_dir():
+        return []
+    found = [
+        p.name for p in paths.raw.iterdir() if p.is_dir() and p.name in keys and any(p.iterdir())
+    ]
+    return sorted(found, key=Quarter.parse)
+
+
+def execute(
+    paths: Paths, first: str, last: str, *, today: dt.date | None = None, send: bool = True
+):
+    """Run quarterly_job over [first, last] in one in-process run. DAGSTER_HOME, when set, keeps
+    the run history; otherwise an ephemeral instance is used."""
+    import dagster as dg
+
+    from pipelines.definitions import defs
+
+    instance = (
+        dg.DagsterInstance.get()
+        if os.environ.get("DAGSTER_HOME")
+        else dg.DagsterInstance.ephemeral()
+    )
+    send_config = {"config": {"today": (today or dt.date.today()).isoformat(), "send": send}}
+    run_config = {
+        "ops": {"submitter_alerts": send_config},
+        "loggers": {"console": {"config": {"log_level": "WARNING"}}},
+        "resources": {"jibao": {"config": {"home": str(paths.root)}}},
+    }
+    job = defs.resolve_job_def("quarterly_job")
+    return job.execute_in_process(
+        run_config=run_config,
+        instance=instance,
+        tags={
+            "dagster/asset_partition_range_start": first,
+            "dagster/asset_partition_range_end": last,
+        },
+        raise_on_error=False,
+    )
+
+
+def run_pipeline(
+    quarter: str | None = None, *, paths: Paths | None = None, today: dt.date | None = None
+) -> int:
+    _progress_to_stdout()
+    paths = paths or Paths.from_env()
+    keys = [quarter] if quarter else quarters_in_drop_folder(paths)
+    if not keys:
+        print(f"jibao: {paths.raw} 下没有季度文件夹（如 2025Q3/），无可处理的报表", file=sys.stderr)
+        return 1
+    started = time.perf_counter()
+    log.info(f"处理季度：{keys[0]} – {keys[-1]}（数据目录 {paths.data}）")
+    result = execute(paths, keys[0], keys[-1], today=today)
+    if not result.success:
+        failed = [e.step_key for e in result.all_events if e.is_step_failure]
+        checks = [c.check_name for c in result.get_asset_check_evaluations() if not c.passed]
+        print(
+            f"jibao: 运行未完成。失败步骤：{'、'.join(failed) or '无'}；未通过的检查：{'、'.join(checks) or '无'}",
+            file=sys.stderr,
+        )
+        for e in result.all_events:
+            if e.is_step_failure and e.step_failure_data.error:
+                print(e.step_failure_data.error.message.strip()[:2000], file=sys.stderr)
+        return 1
+    _summary(paths, keys)
+    log.info(f"完成，用时 {time.perf_counter() - started:.1f} 秒")
+    return 0
+
+
+def _summary(paths: Paths, keys: list[str]) -> None:
+    import duckdb
+
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        rows = con.execute(
+            "select quarter, count(*) filter (where status = 'accepted'), "
+            "count(*) filter (where status = 'rejected'), count(*) filter (where status = 'unreadable') "
+            "from submissions where quarter is not null group by quarter order by quarter"
+        ).fetchall()
+    log.info("季度      通过  退回  无法读取")
+    for q, a, r, u in rows:
+        log.info(f"{q}  {a:>5} {r:>5} {u:>7}")
+    log.info(f"数据仓库：{paths.warehouse}")
+    for key in keys:
+        log.info(f"{key} 报告与汇总表：{paths.report_dir(key)}  通知：{paths.outbox_dir(key)}")
+
+
+def run_demo() -> int:
+    _progress_to_stdout()
+    paths = Paths.from_env()
+    if not quarters_in_drop_folder(paths):
+        from pipelines.sample import write_sample
+
+        log.info(f"data/raw/ 为空：写入样例报送数据到 {paths.raw}")
+        write_sample(paths.raw)
+    return run_pipeline(paths=paths)
+
+
+def run_sql(query: str) -> int:
+    import duckdb
+
+    paths = Paths.from_env()
+    if not paths.warehouse.exists():
+        print(
+            f"jibao: 数据仓库 {paths.warehouse} 不存在，请先运行 jibao run 或 jibao demo",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+            rel = con.sql(query)
+            if rel is not None:
+                rel.show(max_width=200, max_rows=200)
+    except duckdb.Error as exc:
+        print(f"jibao: 查询出错：{exc}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,71 @@
+"""Hand-over files between pipeline steps: data/staging/<quarter>/*.json.
+
+Dagster assets here cover a range of quarters in one run, so they pass state through files they
+own rather than IO managers; JSON keeps each step's output readable when something goes wrong.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from pipelines.model import Issue, ReturnResult, Value
+from pipelines.paths import Paths
+
+
+def staging_dir(paths: Paths, quarter: object) -> Path:
+    return paths.data / "staging" / str(quarter)
+
+
+def _write_json(path: Path, payload: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(payload, ensure_ascii=False, default=str), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def save(paths: Paths, quarter: object, name: str, records: list) -> Path:
+    path = staging_dir(paths, quarter) / f"{name}.json"
+    _write_json(path, [dataclasses.asdict(r) for r in records])
+    return path
+
+
+def load_raw(paths: Paths, quarter: object, name: str) -> list[dict]:
+    path = staging_dir(paths, quarter) / f"{name}.json"
+    if not path.exists():
+        return []
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def load_results(paths: Paths, quarter: object) -> list[ReturnResult]:
+    out = []
+    for d in load_raw(paths, quarter, "returns"):
+        d["issues"] = [Issue(**i) for i in d["issues"]]
+        d["values"] = [Value(**v) for v in d["values"]]
+        out.append(ReturnResult(**d))
+    return out
+
+
+def load_received(paths: Paths, quarter: object) -> list:
+    """ReceivedFile records saved by the raw_files step."""
+    import datetime as dt
+
+    from pipelines.warehouse.archive import ReceivedFile
+
+    out = []
+    for d in load_raw(paths, quarter, "received"):
+        out.append(
+            ReceivedFile(
+                sha256=d["sha256"],
+                path=Path(d["path"]),
+                original_name=d["original_name"],
+                archive_path=Path(d["archive_path"]),
+                received_at=dt.datetime.fromisoformat(d["received_at"]),
+                received_at_source=d["received_at_source"],
+                duplicates=tuple(Path(p) for p in d.get("duplicates", ())),
+            )
+        )
+    return out
