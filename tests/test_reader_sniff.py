@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import io
+import random
 import shutil
 import struct
+import warnings
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from pipelines.reader import ReaderLimits, Unreadable, WorkbookGrid, read_workbook
-from pipelines.reader.sniff import Sniffed, scan_sheet_xml, sniff
+from pipelines.reader.sniff import Sniffed, scan_sheet_xml, scan_xlsb_sheet, sniff
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 
@@ -286,6 +288,14 @@ def test_zip_entry_count_and_total_size(tmp_path: Path) -> None:
     assert code(many) == "grid:xlsx"
     big = make_xlsx(tmp_path / "big.xlsx", extra={"xl/media/a.bin": bytes(range(256)) * 8192})
     assert code(big, ReaderLimits(max_total_inflated=1 << 20)) == "zip_bomb"
+    dup = make_xlsx(tmp_path / "dup.xlsx")
+    payload = random.Random(0).randbytes(400_000)
+    with zipfile.ZipFile(dup, "a") as zf, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # duplicate names: each copy must still count
+        for _ in range(4):
+            zf.writestr("xl/media/a.bin", payload)
+    assert code(dup, ReaderLimits(max_total_inflated=1 << 20)) == "zip_bomb"
+    assert code(dup) == "grid:xlsx"
 
 
 def test_too_large_file(tmp_path: Path) -> None:
@@ -433,3 +443,64 @@ def test_scan_prefixed_sheet_and_formulas() -> None:
     got = scan_sheet_xml(xml)
     assert got.max_row >= 1 and got.max_col >= 6
     assert got.formulas_without_value == frozenset({(0, 1), (0, 3), (0, 4)})
+
+
+def make_ods(path: Path, table_body: str) -> Path:
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        '<office:body><office:spreadsheet><table:table table:name="表一">'
+        f"{table_body}</table:table></office:spreadsheet></office:body></office:document-content>"
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        zf.writestr("content.xml", content)
+        zf.writestr(
+            "META-INF/manifest.xml",
+            '<?xml version="1.0"?><manifest:manifest '
+            'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
+            '<manifest:file-entry manifest:full-path="/" '
+            'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/></manifest:manifest>',
+        )
+    return path
+
+
+ODS_CELL = '<table:table-cell office:value-type="float" office:value="1"><text:p>1</text:p></table:table-cell>'
+
+
+def test_ods_repeated_cells_are_counted_before_parsing(tmp_path: Path) -> None:
+    wide = ODS_CELL.replace(
+        "<table:table-cell ", '<table:table-cell table:number-columns-repeated="1000" '
+    )
+    bomb = make_ods(
+        tmp_path / "bomb.ods",
+        f'<table:table-row table:number-rows-repeated="100000">{wide}</table:table-row>',
+    )
+    assert code(bomb) == "too_many_cells"  # 10^8 cells from a few hundred bytes
+    tall = make_ods(
+        tmp_path / "tall.ods",
+        f'<table:table-row table:number-rows-repeated="9000">{ODS_CELL}</table:table-row>'
+        '<table:table-row table:number-rows-repeated="1048000"><table:table-cell '
+        'table:number-columns-repeated="16384"/></table:table-row>',
+    )
+    got = verdict(tall)
+    assert isinstance(got, WorkbookGrid) and got.format == "ods"
+    assert len(got.sheets[0].cells) == 5000 and got.sheets[0].cells[4999] == [1.0]
+    assert any("仅读取前5000行" in n for n in got.notes)
+
+
+def test_xlsb_sheet_extent() -> None:
+    def rec(rtype: int, payload: bytes) -> bytes:
+        return bytes([rtype, len(payload)]) + payload
+
+    data = (
+        rec(0, struct.pack("<I", 2) + bytes(13))  # BrtRowHdr row 3
+        + rec(5, struct.pack("<IId", 4, 0, 1.0))  # BrtCellReal col E
+        + rec(0, struct.pack("<I", 1048575) + bytes(13))
+        + rec(1, struct.pack("<II", 16383, 0))  # blank cell: holds no value
+        + rec(5, struct.pack("<IId", 300, 0, 1.0))
+    )
+    got = scan_xlsb_sheet(data)
+    assert (got.max_row, got.max_col) == (1048576, 301)

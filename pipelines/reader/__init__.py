@@ -68,6 +68,8 @@ def read_many(
     Uses ``pool`` if given, else a shared pool kept for the life of the process
     (started once: worker start-up is what would dominate small files).
     ``workers=0`` reads in-process, without isolation (debugging only).
+    Workers are started with the "forkserver" method, so a script calling this must
+    guard its entry point with ``if __name__ == "__main__":`` (workers import ``__main__``).
     """
     if workers == 0 and pool is None:
         for path in paths:

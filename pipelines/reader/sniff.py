@@ -363,9 +363,17 @@ def _sniff_zip(fp: BinaryIO, path: str, limits: ReaderLimits, ext: str) -> Sniff
     wanted = set(sheet_parts.values())
     if sst_part:
         wanted.add(sst_part)
+    if fmt == "ods":
+        wanted.add("content.xml")
+    xlsb_parts = _worksheet_targets(main, small, by_name) if fmt == "xlsb" else []
+    wanted.update(xlsb_parts)
     kept = reader.inflate_all(infos, wanted)
 
     sniffed = Sniffed(path=path, format=fmt, notes=notes)
+    if fmt == "ods":
+        sniffed.sheet_scans = scan_ods_content(kept.get("content.xml", b""))
+    for part in xlsb_parts:  # keyed by part: names live in the binary workbook part
+        sniffed.sheet_scans[part] = scan_xlsb_sheet(kept.get(part, b""))
     if sheet_parts:
         _check_shared_strings(
             kept.get(sst_part, b""), [kept.get(p, b"") for p in sheet_parts.values()], limits
@@ -461,6 +469,26 @@ def _sheet_parts(
     return sheets, sst
 
 
+def _worksheet_targets(main: str, small, by_name: dict[str, zipfile.ZipInfo]) -> list[str]:
+    """Worksheet parts named by the workbook part's relationships."""
+    base = posixpath.dirname(main)
+    rels_name = posixpath.join(base, "_rels", posixpath.basename(main) + ".rels")
+    parts = []
+    for m in _REL_RE.finditer(small(rels_name) if rels_name in by_name else b""):
+        a = _attrs(m.group(1))
+        if not a.get(b"Type", b"").endswith(b"/worksheet"):
+            continue
+        target = html.unescape(a.get(b"Target", b"").decode("utf-8", "replace"))
+        part = (
+            target.lstrip("/")
+            if target.startswith("/")
+            else posixpath.normpath(posixpath.join(base, target))
+        )
+        if part in by_name:
+            parts.append(part)
+    return parts
+
+
 class _Inflater:
     """Inflate zip entries from their raw local data, counting the bytes actually produced.
 
@@ -472,7 +500,7 @@ class _Inflater:
         self.fp = fp
         self.limits = limits
         self.total = 0
-        self.seen: set[str] = set()
+        self.seen: set[int] = set()  # local header offsets already counted
 
     def read(self, info: zipfile.ZipInfo, keep: bool) -> bytes:
         return self._inflate(info, keep) or b""
@@ -488,8 +516,8 @@ class _Inflater:
 
     def _inflate(self, info: zipfile.ZipInfo, keep: bool) -> bytes | None:
         limits = self.limits
-        count_it = info.filename not in self.seen
-        self.seen.add(info.filename)
+        count_it = info.header_offset not in self.seen  # duplicate names still count
+        self.seen.add(info.header_offset)
         cap = min(
             limits.max_part_inflated, limits.max_total_inflated - (self.total if count_it else 0)
         )
@@ -787,6 +815,88 @@ def _bbox_walk(xml: bytes) -> tuple[int, int]:
             max_row = max(max_row, row)
             max_col = max(max_col, col)
     return max_row, max_col
+
+
+def scan_xlsb_sheet(data: bytes) -> SheetScan:
+    """Extent of value cells in a BIFF12 sheet part (row headers + cell records)."""
+    pos, n = 0, len(data)
+    row = max_row = max_col = 0
+    while pos < n:
+        b = data[pos]
+        rtype = b & 0x7F
+        pos += 1
+        if b & 0x80 and pos < n:
+            rtype |= (data[pos] & 0x7F) << 7
+            pos += 1
+        size = shift = 0
+        for _ in range(4):
+            if pos >= n:
+                break
+            b = data[pos]
+            pos += 1
+            size |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                break
+        if size >= 4:
+            value = int.from_bytes(data[pos : pos + 4], "little")
+            if rtype == 0:  # BrtRowHdr: row index
+                row = value
+            elif 2 <= rtype <= 11 or rtype == 62:  # value/formula cells (not blanks): column
+                max_row = max(max_row, row + 1)
+                max_col = max(max_col, value + 1)
+        pos += size
+    return SheetScan(max_row, max_col, frozenset())
+
+
+_ODS_TAG = re.compile(
+    rb"""<(/?)(?:[\w.\-]+:)?(table-row|table-cell|covered-table-cell|table)(?=[\s/>])"""
+    rb"""((?:[^>"'/]|/(?!>)|"[^"]*"|'[^']*')*)(/?)>"""
+)
+_ODS_REPEAT = re.compile(rb"""number-(rows|columns)-repeated\s*=\s*["'](\d+)["']""")
+_ODS_NAME = re.compile(rb"""\bname\s*=\s*["']([^"']*)["']""")
+_ODS_VALUE = re.compile(rb"""value-type\s*=|\bvalue\s*=|formula\s*=""")
+
+
+def scan_ods_content(xml: bytes) -> dict[str, SheetScan]:
+    """Expanded extent of each ODS table, before an engine expands ``number-*-repeated``.
+
+    A few bytes of ``number-columns-repeated`` on a non-empty cell inside a repeated
+    row describe billions of cells; engines would allocate them all.
+    """
+    scans: dict[str, SheetScan] = {}
+    name = ""
+    max_row = max_col = row = col = 0
+    row_repeat = 1
+    row_used = False
+    for m in _ODS_TAG.finditer(xml):
+        closing, tag, attrs, selfclose = m.group(1), m.group(2), m.group(3), m.group(4)
+        if tag == b"table":
+            if closing:
+                scans[name] = SheetScan(max_row, max_col, frozenset())
+            elif not selfclose:
+                nm = _ODS_NAME.search(attrs)
+                name = html.unescape(nm.group(1).decode("utf-8", "replace")) if nm else ""
+                max_row = max_col = row = 0
+            continue
+        rep = _ODS_REPEAT.search(attrs)
+        count = int(rep.group(2)) if rep else 1
+        if tag == b"table-row":
+            if closing or selfclose:
+                row += row_repeat
+                if row_used:
+                    max_row = row
+                row_used = False
+                continue
+            row_repeat, col, row_used = count, 0, False
+            continue
+        if closing:
+            continue
+        col += count
+        if not selfclose or _ODS_VALUE.search(attrs):
+            row_used = True
+            max_col = max(max_col, col)
+    return scans
 
 
 def _formulas_without_value(xml: bytes, pfx: bytes) -> frozenset[tuple[int, int]]:
