@@ -1,0 +1,151 @@
+"""Received files: archived once under their content hash, with the time they were received.
+
+The archive is what makes "nothing lost" hold: whatever happens to the drop folder later, every
+version a submitter sent stays in data/archive/<sha256><ext>, and the ledger points at it.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from pipelines.paths import Paths
+from pipelines.periods import Quarter
+
+RECEIVED_CSV = "received.csv"
+EXPLANATIONS_CSV = "explanations.csv"
+# Files that sit beside the returns but are not returns (same list as the front door's).
+SIDECARS = frozenset({RECEIVED_CSV, EXPLANATIONS_CSV, "manifest.json", "thumbs.db", "desktop.ini"})
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedFile:
+    """One distinct file content found in a quarter's drop folder."""
+
+    sha256: str
+    path: Path  # where it was found (absolute): what the front door is given
+    original_name: str
+    archive_path: Path
+    received_at: dt.datetime
+    received_at_source: str  # "received.csv" or "first_seen"
+    duplicates: tuple[Path, ...] = ()  # other paths in the folder with the same content
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def archive_file(path: str | Path, archive_dir: str | Path) -> tuple[str, Path]:
+    """Copy `path` into `archive_dir` as <sha256><ext> unless that copy exists; return both.
+
+    The copy is written to a temporary name and renamed, so a crash never leaves a truncated file
+    under a hash name. Its modification time records when the content was first seen.
+    """
+    src, archive = Path(path), Path(archive_dir)
+    digest = sha256_file(src)
+    target = archive / f"{digest}{src.suffix.lower()}"
+    if not target.exists():
+        archive.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=archive, prefix=".incoming-")
+        os.close(fd)
+        try:
+            shutil.copyfile(src, tmp)
+            os.replace(tmp, target)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+    return digest, target
+
+
+def first_seen(archived: Path) -> dt.datetime:
+    """When the archive copy was made: the first time the pipeline saw this content."""
+    return dt.datetime.fromtimestamp(archived.stat().st_mtime).replace(microsecond=0)
+
+
+def is_return_candidate(path: Path) -> bool:
+    """Skip sidecars, hidden files and editors' lock/temp files (~$…, .~lock…#, *.tmp)."""
+    name = path.name
+    return not (
+        name.lower() in SIDECARS
+        or name.startswith((".", "~$", "~"))
+        or name.lower().endswith((".tmp", ".crdownload", ".part"))
+    )
+
+
+_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y/%m/%d",
+)
+
+
+def parse_received_at(text: str) -> dt.datetime:
+    text = text.strip().replace("T", " ")
+    for fmt in _FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    raise ValueError(
+        f"received.csv：无法识别的收到时间「{text}」（应为 2025-04-01 或 2025-04-01 09:30）"
+    )
+
+
+def read_received_csv(folder: Path) -> dict[str, dt.datetime]:
+    """received.csv (columns file,received_at; file relative to the quarter folder) → times by
+    relative POSIX path. The office records there the real date a return came in (e.g. by
+    e-mail before it was copied to the folder)."""
+    path = folder / RECEIVED_CSV
+    if not path.exists():
+        return {}
+    out: dict[str, dt.datetime] = {}
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        for row in csv.DictReader(fh):
+            name = (row.get("file") or "").strip().replace("\\", "/").lstrip("./")
+            when = (row.get("received_at") or "").strip()
+            if name and when:
+                out[name] = parse_received_at(when)
+    return out
+
+
+def scan_drop_folder(paths: Paths, quarter: str | Quarter) -> list[ReceivedFile]:
+    """Every distinct file under data/raw/<quarter>/ (recursively), archived, with its received
+    time: received.csv's entry if any, else the first time the pipeline saw the content.
+    Identical copies collapse into one ReceivedFile (listed in `duplicates`)."""
+    folder = paths.raw_quarter(quarter)
+    if not folder.is_dir():
+        return []
+    overrides = read_received_csv(folder)
+    found: dict[str, ReceivedFile] = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        if not is_return_candidate(path) or paths.archive in path.parents:
+            continue
+        digest, archived = archive_file(path, paths.archive)
+        if digest in found:
+            prev = found[digest]
+            found[digest] = replace(prev, duplicates=(*prev.duplicates, path.resolve()))
+            continue
+        relative = path.relative_to(folder).as_posix()
+        when = overrides.get(relative)
+        found[digest] = ReceivedFile(
+            sha256=digest,
+            path=path.resolve(),
+            original_name=path.name,
+            archive_path=archived.resolve(),
+            received_at=when or first_seen(archived),
+            received_at_source=RECEIVED_CSV if when else "first_seen",
+        )
+    return list(found.values())

@@ -1,0 +1,109 @@
+"""Explanations the office accepts (data/raw/<quarter>/explanations.csv).
+
+Like 强制上报 with a 上报说明 in national reporting systems: a submitter confirms that a flagged
+value is right and says why; the office records it, and the matching issues become `explained`.
+An explained error no longer rejects its return. Rows are kept in the `explanations` table so a
+later load of the same quarter applies them again.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import duckdb
+
+from pipelines.forms import FORM_IDS, get_form
+from pipelines.paths import Paths
+from pipelines.periods import Quarter
+from pipelines.registry import load_registry
+from pipelines.text import norm
+from pipelines.warehouse.archive import EXPLANATIONS_CSV
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    submitter: str
+    form: str  # form1 … form4
+    cell_or_rule: (
+        str  # "K7", a rule id ("cumulative_decrease", "form1.fixed_le_found") or a column id
+    )
+    text: str
+    position: int = 0  # line in the CSV
+
+
+def form_id(text: str) -> str:
+    """「表一」「一」「1」「附件4」「form1」 → form1; anything else is returned unchanged."""
+    key = norm(text).lower()
+    for fid in FORM_IDS:
+        f = get_form(fid)
+        if key in {fid, f.name, f.number, f.attachment, fid.removeprefix("form")}:
+            return fid
+    return text.strip()
+
+
+def read_explanations(paths: Paths, quarter: str | Quarter) -> list[Explanation]:
+    """The quarter's explanations.csv (columns submitter, form, cell_or_rule, text), if any."""
+    path = paths.raw_quarter(quarter) / EXPLANATIONS_CSV
+    if not path.exists():
+        return []
+    registry = load_registry()
+    out = []
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        for line, row in enumerate(csv.DictReader(fh), start=2):
+            who = (row.get("submitter") or "").strip()
+            what = (row.get("cell_or_rule") or "").strip()
+            if not who or not what:
+                continue
+            resolved = registry.resolve(who)
+            out.append(
+                Explanation(
+                    submitter=resolved.name if resolved else who,
+                    form=form_id(row.get("form") or ""),
+                    cell_or_rule=what,
+                    text=(row.get("text") or "").strip(),
+                    position=line,
+                )
+            )
+    return out
+
+
+def store(con: duckdb.DuckDBPyConnection, quarter: str, rows: Sequence[Explanation]) -> None:
+    """Replace the stored explanations of `quarter` with `rows`."""
+    con.execute("delete from explanations where quarter = ?", [quarter])
+    if rows:
+        con.executemany(
+            "insert into explanations values (?, ?, ?, ?, ?, ?)",
+            [[quarter, e.submitter, e.form, e.cell_or_rule, e.text, e.position] for e in rows],
+        )
+
+
+def apply(con: duckdb.DuckDBPyConnection, quarters: Iterable[str]) -> None:
+    """Mark the issues of `quarters` that an explanation covers as explained (matching submitter,
+    form and quarter, and the issue's cell, rule or column). Expects statuses already reset."""
+    qs = sorted(set(quarters))
+    if not qs:
+        return
+    con.execute(
+        """
+        update validation_issues
+        set status = 'explained', explanation = matched.text
+        from (
+            select issues.issue_id, string_agg(explanations.text, '；' order by explanations.position) as text
+            from validation_issues as issues
+            join submissions on submissions.submission_id = issues.submission_id
+            join explanations
+                on explanations.quarter = submissions.quarter
+                and explanations.submitter = submissions.submitter
+                and explanations.form = submissions.form
+                and lower(explanations.cell_or_rule) in (
+                    lower(issues.cell), lower(issues.rule), lower(issues.column_id)
+                )
+            where submissions.quarter in (select unnest(?::varchar[]))
+            group by issues.issue_id
+        ) as matched
+        where validation_issues.issue_id = matched.issue_id
+        """,
+        [qs],
+    )

@@ -1,0 +1,454 @@
+"""Loading a quarter: the ledger rows, values and issues of the returns received, history rules,
+and the official versions — in one transaction, idempotently.
+
+Idempotent because every id derives from content (sha256, sheet, form): loading the same files
+again replaces their rows with identical ones, and a re-run after the office adds an explanation
+or a resubmission only changes what those change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+from pipelines import periods
+from pipelines.model import ReturnResult
+from pipelines.periods import Quarter
+from pipelines.registry import load_registry
+from pipelines.warehouse import explanations as expl
+from pipelines.warehouse import history, official, reference
+from pipelines.warehouse.archive import ReceivedFile
+from pipelines.warehouse.frames import (
+    insert_frame,
+    query_frame,
+    stable_id,
+    submission_id,
+    values_frame,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadSummary:
+    """What one load did, for Dagster metadata and the CLI."""
+
+    quarter: str
+    files: int
+    returns: int
+    accepted: int
+    rejected: int
+    unreadable: int
+    official: int
+    values: int
+    issues: int
+    history_issues: int
+
+
+def load_quarter(
+    con: duckdb.DuckDBPyConnection,
+    quarter: str | Quarter,
+    received: Sequence[ReceivedFile],
+    results: Sequence[ReturnResult],
+    *,
+    explanations: Sequence[expl.Explanation] | None = None,
+) -> LoadSummary:
+    """Load the returns found in `received` (the front door's `results`) for `quarter`.
+
+    Each result is matched to its file by sha256, else by path. A received file without any
+    result gets one unreadable row. `explanations` replaces the quarter's stored explanations;
+    None keeps those stored by an earlier load.
+    """
+    return load_quarter_frame(
+        con, quarter, received, results, values_frame(results), explanations=explanations
+    )
+
+
+def load_quarter_frame(
+    con: duckdb.DuckDBPyConnection,
+    quarter: str | Quarter,
+    received: Sequence[ReceivedFile],
+    results: Sequence[ReturnResult],
+    values: pl.DataFrame,
+    *,
+    explanations: Sequence[expl.Explanation] | None = None,
+) -> LoadSummary:
+    """`load_quarter` with the values given as a frame (frames.VALUES_SCHEMA, `result` indexing
+    `results`); the results' own `.values` are ignored. The bulk path for large loads."""
+    q = str(quarter if isinstance(quarter, Quarter) else Quarter.parse(str(quarter)))
+    rows, ids = _ledger_rows(q, received, results)
+    con.execute("begin transaction")
+    try:
+        _keep_first_seen(con, rows)
+        _delete_previous(con, {r["sha256"] for r in rows.values()}, list(rows))
+        insert_frame(
+            con, "submissions", pl.DataFrame(list(rows.values()), schema=_SUBMISSION_SCHEMA)
+        )
+        n_values = _insert_values(con, values, ids)
+        front = _front_issues(results, ids)
+        insert_frame(con, "validation_issues", _issue_frame(front))
+        reference.load_quarters(con, extra=[q])
+        if explanations is not None:
+            expl.store(con, q, explanations)
+        hist = _history_issues(con, front)
+        insert_frame(con, "validation_issues", _issue_frame(hist))
+        quarters = {r["quarter"] for r in rows.values()} | {q}
+        official.settle(con, quarters)
+        summary = _summary(con, q, len(received), n_values, len(front), len(hist))
+        con.execute("drop table if exists load_batch")
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return summary
+
+
+# ---- ledger rows --------------------------------------------------------------------------
+
+_SUBMISSION_SCHEMA = {
+    "submission_id": pl.Int64,
+    "sha256": pl.String,
+    "original_path": pl.String,
+    "original_name": pl.String,
+    "archive_path": pl.String,
+    "received_at": pl.Datetime("us"),
+    "received_at_source": pl.String,
+    "submitter": pl.String,
+    "submitter_type": pl.String,
+    "form": pl.String,
+    "quarter": pl.String,
+    "campaign": pl.Int32,
+    "sheet": pl.String,
+    "validated_status": pl.String,
+    "status": pl.String,
+    "is_official": pl.Boolean,
+    "superseded_by": pl.Int64,
+    "reason": pl.String,
+    "on_time": pl.Boolean,
+    "submitter_text": pl.String,
+    "filled_by": pl.String,
+    "phone": pl.String,
+    "header_date": pl.Date,
+    "file_format": pl.String,
+}
+
+
+def _match(received: Sequence[ReceivedFile]):
+    by_sha = {r.sha256: r for r in received}
+    by_path: dict[str, ReceivedFile] = {}
+    for r in received:
+        for p in (r.path, r.archive_path, *r.duplicates):
+            by_path[str(p)] = r
+
+    def find(result: ReturnResult) -> ReceivedFile:
+        if result.sha256 and result.sha256 in by_sha:
+            return by_sha[result.sha256]
+        if result.file in by_path:
+            return by_path[result.file]
+        raise ValueError(f"result for {result.file!r} matches no received file")
+
+    return find
+
+
+def _ledger_rows(
+    quarter: str, received: Sequence[ReceivedFile], results: Sequence[ReturnResult]
+) -> tuple[dict[int, dict], list[int | None]]:
+    """One row per distinct (file, sheet, form); ids[i] is results[i]'s id, None for a repeat."""
+    find = _match(received)
+    registry = {s.name: s for s in load_registry().submitters}
+    rows: dict[int, dict] = {}
+    ids: list[int | None] = []
+    for res in results:
+        rf = find(res)
+        sid = submission_id(rf.sha256, res.sheet, res.form)
+        if sid in rows:
+            ids.append(None)
+            continue
+        ids.append(sid)
+        sub = registry.get(res.submitter) if res.submitter else None
+        rows[sid] = _row(sid, rf, res.quarter or quarter, sub.type if sub else None) | {
+            "submitter": res.submitter,
+            "form": res.form,
+            "sheet": res.sheet,
+            "validated_status": res.status,
+            "status": res.status,
+            "submitter_text": res.submitter_text,
+            "filled_by": res.filled_by,
+            "phone": res.phone,
+            "header_date": dt.date.fromisoformat(res.header_date) if res.header_date else None,
+            "file_format": res.file_format,
+        }
+    seen = {r["sha256"] for r in rows.values()}
+    for rf in received:
+        if rf.sha256 not in seen:
+            sid = submission_id(rf.sha256, None, None)
+            rows[sid] = _row(sid, rf, quarter, None) | {
+                "validated_status": "unreadable",
+                "status": "unreadable",
+            }
+    return rows, ids
+
+
+def _row(sid: int, rf: ReceivedFile, quarter: str, submitter_type: str | None) -> dict:
+    q = Quarter.parse(quarter)
+    return {
+        "submission_id": sid,
+        "sha256": rf.sha256,
+        "original_path": str(rf.path),
+        "original_name": rf.original_name,
+        "archive_path": str(rf.archive_path),
+        "received_at": rf.received_at,
+        "received_at_source": rf.received_at_source,
+        "submitter_type": submitter_type,
+        "quarter": quarter,
+        "campaign": q.campaign,
+        "is_official": False,
+        "on_time": periods.is_on_time(q, rf.received_at.date()),
+    }
+
+
+def _keep_first_seen(con: duckdb.DuckDBPyConnection, rows: dict[int, dict]) -> None:
+    """A content seen before keeps its first path and, unless received.csv says otherwise, its
+    first received time: reloading never makes a return later than it was."""
+    shas = sorted({r["sha256"] for r in rows.values()})
+    found = con.execute(
+        """
+        select sha256, min(received_at), arg_min(original_path, received_at),
+            arg_min(original_name, received_at)
+        from submissions where sha256 in (select unnest(?::varchar[]))
+        group by sha256
+        """,
+        [shas],
+    ).fetchall()
+    earlier = {sha: (at, path, name) for sha, at, path, name in found}
+    for row in rows.values():
+        if row["sha256"] not in earlier:
+            continue
+        at, path, name = earlier[row["sha256"]]
+        row["original_path"], row["original_name"] = path, name
+        if (
+            row["received_at_source"] != "received.csv"
+            and at is not None
+            and at < row["received_at"]
+        ):
+            row["received_at"] = at
+            row["on_time"] = periods.is_on_time(Quarter.parse(row["quarter"]), at.date())
+
+
+def _delete_previous(con: duckdb.DuckDBPyConnection, shas: set[str], new_ids: list[int]) -> None:
+    """Drop the rows an earlier load made from the same file contents (they are rebuilt)."""
+    con.execute("create or replace temp table load_batch (submission_id bigint)")
+    con.executemany("insert into load_batch values (?)", [[i] for i in new_ids])
+    old = con.execute(
+        """
+        select submission_id from submissions where sha256 in (select unnest(?::varchar[]))
+        """,
+        [sorted(shas)],
+    ).fetchall()
+    if not old:
+        return
+    con.executemany("insert into load_batch values (?)", [list(o) for o in old])
+    for table in ("validation_issues", "return_values", "submissions"):
+        con.execute(
+            f"delete from {table} where submission_id in (select submission_id from load_batch)"
+        )
+    con.execute("delete from load_batch")
+    con.executemany("insert into load_batch values (?)", [[i] for i in new_ids])
+
+
+def _insert_values(
+    con: duckdb.DuckDBPyConnection, values: pl.DataFrame, ids: list[int | None]
+) -> int:
+    keys = pl.DataFrame(
+        {"result": range(len(ids)), "submission_id": ids},
+        schema={"result": pl.Int32, "submission_id": pl.Int64},
+    ).drop_nulls()
+    frame = values.join(keys, on="result", how="inner").select(
+        "submission_id", "row_key", "column_id", "value", "cell"
+    )
+    insert_frame(con, "return_values", frame)
+    return frame.height
+
+
+# ---- issues -------------------------------------------------------------------------------
+
+
+def _front_issues(results: Sequence[ReturnResult], ids: list[int | None]) -> list[dict]:
+    out = []
+    for res, sid in zip(results, ids, strict=True):
+        if sid is None:
+            continue
+        for issue in res.issues:
+            out.append(
+                {
+                    "submission_id": sid,
+                    "source": "validate",
+                    "severity": issue.severity,
+                    "rule": issue.rule,
+                    "cell": issue.cell,
+                    "row_key": issue.row_key,
+                    "column_id": issue.column_id,
+                    "message": issue.message,
+                    "value": issue.value,
+                }
+            )
+    return out
+
+
+_ISSUE_SCHEMA = {
+    "issue_id": pl.Int64,
+    "submission_id": pl.Int64,
+    "seq": pl.Int32,
+    "source": pl.String,
+    "severity": pl.String,
+    "rule": pl.String,
+    "cell": pl.String,
+    "row_key": pl.String,
+    "column_id": pl.String,
+    "message": pl.String,
+    "value": pl.String,
+    "status": pl.String,
+}
+
+
+def _issue_frame(issues: list[dict]) -> pl.DataFrame:
+    """Adds ids (stable: return, source, rule, cell, row, column, occurrence) and order."""
+    seen: Counter = Counter()
+    seq: Counter = Counter()
+    rows = []
+    for i in issues:
+        key = (
+            i["submission_id"],
+            i.get("source", "history"),
+            i["rule"],
+            i["cell"],
+            i["row_key"],
+            i["column_id"],
+        )
+        seen[key] += 1
+        seq[i["submission_id"]] += 1
+        offset = 0 if key[1] == "validate" else 100_000
+        rows.append(
+            i
+            | {
+                "source": key[1],
+                "issue_id": stable_id("issue", *key, seen[key]),
+                "seq": offset + seq[i["submission_id"]],
+                "status": "open",
+            }
+        )
+    return pl.DataFrame(rows, schema=_ISSUE_SCHEMA)
+
+
+_CURRENT = """
+with batch as (
+    select s.submission_id, s.quarter, s.campaign, s.submitter, s.submitter_type, s.form, s.received_at
+    from submissions as s
+    where s.submission_id in (select submission_id from load_batch)
+        and s.validated_status <> 'unreadable'
+        and s.submitter is not null and s.form is not null and s.quarter is not null
+),
+keys as (
+    select distinct quarter, submitter, form from batch
+),
+previous as (
+    select
+        keys.quarter, keys.submitter, keys.form,
+        max_by(s.submission_id, s.quarter) as prev_id,
+        max(s.quarter) as prev_quarter
+    from keys
+    join submissions as s
+        on s.is_official and s.submitter = keys.submitter and s.form = keys.form
+        and s.quarter < keys.quarter
+    group by keys.quarter, keys.submitter, keys.form
+),
+previous_values as (
+    select
+        previous.quarter, previous.submitter, previous.form, previous.prev_quarter,
+        v.row_key, v.column_id, v.value as prev_value, w.window_start as prev_window_start
+    from previous
+    join submissions as s on s.submission_id = previous.prev_id
+    join return_values as v on v.submission_id = previous.prev_id
+    left join column_windows as w
+        on w.campaign = s.campaign and w.form = s.form and w.column_id = v.column_id
+)
+select
+    batch.submission_id, batch.quarter, batch.submitter, batch.submitter_type, batch.form,
+    v.row_key, v.column_id, v.value, v.cell, batch.received_at,
+    w.window_name, w.window_start, q.quarter_start, q.prev_quarter as adjacent_quarter,
+    p.prev_quarter, p.prev_value, p.prev_window_start
+from batch
+join return_values as v on v.submission_id = batch.submission_id
+join column_windows as w
+    on w.campaign = batch.campaign and w.form = batch.form and w.column_id = v.column_id
+join quarters as q on q.quarter = batch.quarter
+left join previous_values as p
+    on p.quarter = batch.quarter and p.submitter = batch.submitter and p.form = batch.form
+    and p.row_key = v.row_key and p.column_id = v.column_id
+where v.value is not null
+"""
+
+_EARLIER = """
+with keys as (
+    select distinct submitter, form from submissions
+    where submission_id in (select submission_id from load_batch) and submitter is not null
+)
+select
+    s.submitter, s.form, v.row_key, v.column_id, s.quarter, v.value,
+    w.window_name, w.window_start, q.quarter_start, q.prev_quarter as adjacent_quarter
+from submissions as s
+join keys on keys.submitter = s.submitter and keys.form = s.form
+join return_values as v on v.submission_id = s.submission_id
+join column_windows as w on w.campaign = s.campaign and w.form = s.form and w.column_id = v.column_id
+join quarters as q on q.quarter = s.quarter
+where s.is_official and v.value is not null
+    and s.quarter < (select min(quarter) from submissions where submission_id in (select submission_id from load_batch))
+"""
+
+
+def _history_issues(con: duckdb.DuckDBPyConnection, front: list[dict]) -> list[dict]:
+    t = history.Thresholds.from_config()
+    frame = query_frame(con, _CURRENT)
+    if frame.is_empty():
+        return []
+    most = con.execute(
+        """
+        select coalesce(max(n), 0) from (
+            select count(*) as n from submissions
+            where is_official and (submitter, form) in (
+                select (submitter, form) from submissions
+                where submission_id in (select submission_id from load_batch)
+            )
+            group by submitter, form
+        )
+        """
+    ).fetchall()[0][0]
+    earlier = None
+    if most > t.min_points:  # n official quarters give at most n − 1 increments
+        earlier = history.earlier_increments(query_frame(con, _EARLIER))
+    return history.issues(frame, earlier, t)
+
+
+def _summary(
+    con: duckdb.DuckDBPyConnection,
+    quarter: str,
+    files: int,
+    n_values: int,
+    n_front: int,
+    n_hist: int,
+) -> LoadSummary:
+    counts = con.execute(
+        """
+        select
+            count(*),
+            count(*) filter (where status = 'accepted'),
+            count(*) filter (where status = 'rejected'),
+            count(*) filter (where status = 'unreadable'),
+            count(*) filter (where is_official)
+        from submissions where submission_id in (select submission_id from load_batch)
+        """
+    ).fetchall()[0]
+    return LoadSummary(quarter, files, *counts, n_values, n_front, n_hist)

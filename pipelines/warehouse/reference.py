@@ -1,0 +1,206 @@
+"""Configuration copied into reference tables, so that views stay plain SQL.
+
+Reloaded wholesale on every refresh: the YAML files are the source of truth and a table that
+merely mirrors them must never drift. Rows are few (hundreds), so plain executemany is fine here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import duckdb
+
+from pipelines import config, periods
+from pipelines.forms import FORM_IDS, get_form
+from pipelines.periods import Quarter
+from pipelines.registry import load_registry
+
+
+def _replace(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Sequence]) -> None:
+    con.execute(f"delete from {table}")
+    if rows:
+        marks = ", ".join("?" * len(rows[0]))
+        con.executemany(f"insert into {table} values ({marks})", [list(r) for r in rows])
+
+
+def load(con: duckdb.DuckDBPyConnection) -> None:
+    """Reload every configuration table (and the quarters the ledger mentions)."""
+    _submitters(con)
+    _forms(con)
+    _targets(con)
+    _scoring(con)
+    load_quarters(con)
+
+
+def _submitters(con: duckdb.DuckDBPyConnection) -> None:
+    types = config.load("submitters.yaml")["types"]
+    _replace(
+        con,
+        "submitter_types",
+        [
+            (name, t.get("row_key"), list(t.get("forms") or []), bool(t.get("consolidates", False)))
+            for name, t in types.items()
+        ],
+    )
+    _replace(
+        con,
+        "submitters",
+        [
+            (
+                s.name,
+                s.code,
+                s.type,
+                types[s.type].get("row_key"),
+                list(s.forms),
+                s.enterprise_base,
+                s.old_city,
+                list(s.aliases),
+                s.email,
+            )
+            for s in load_registry().submitters
+        ],
+    )
+
+
+def _forms(con: duckdb.DuckDBPyConnection) -> None:
+    forms, rows, columns, windows = [], [], [], []
+    campaigns = periods.campaigns()
+    for fid in FORM_IDS:
+        f = get_form(fid)
+        forms.append((f.id, f.number, f.name, f.attachment, f.title_key, list(f.owed_by)))
+        for i, r in enumerate(f.rows, 1):
+            rows.append(
+                (
+                    f.id,
+                    r.key,
+                    i,
+                    r.label,
+                    r.display,
+                    r.submitter_type,
+                    r.type_key,
+                    r.is_total,
+                    False,
+                )
+            )
+        if any(c.scope == "type" for c in f.columns):
+            for j, group in enumerate(dict.fromkeys(r.group for r in f.rows if r.group), 1):
+                first = next(r for r in f.rows if r.group == group)
+                label = first.group_label or group
+                rows.append(
+                    (
+                        f.id,
+                        group,
+                        len(f.rows) + j,
+                        label,
+                        label,
+                        first.submitter_type,
+                        group,
+                        False,
+                        True,
+                    )
+                )
+        for i, c in enumerate(f.columns, 1):
+            kind = "label" if not c.is_value else ("stock" if c.is_stock else "cumulative")
+            label = periods.window_label(c.window) if c.window else None
+            columns.append(
+                (
+                    f.id,
+                    c.id,
+                    i,
+                    c.label,
+                    " › ".join(c.path[:-1]),
+                    c.display,
+                    c.unit,
+                    kind,
+                    c.window,
+                    label,
+                    c.scope,
+                )
+            )
+            if c.window:
+                for year in campaigns:
+                    windows.append(
+                        (year, f.id, c.id, c.window, periods.window_start(c.window, year))
+                    )
+    _replace(con, "forms", forms)
+    _replace(con, "form_rows", rows)
+    _replace(con, "form_columns", columns)
+    _replace(con, "column_windows", windows)
+
+
+def _targets(con: duckdb.DuckDBPyConnection) -> None:
+    raw = config.load("targets.yaml")
+    measures = raw["measures"]
+    _replace(
+        con,
+        "targets",
+        [
+            (int(year), street, measure, float(value))
+            for year, streets in raw["campaigns"].items()
+            for street, by_measure in streets.items()
+            for measure, value in by_measure.items()
+        ],
+    )
+    _replace(
+        con,
+        "target_measures",
+        [
+            (m, spec["label"], spec.get("unit"), spec.get("form", "form2"), col)
+            for m, spec in measures.items()
+            for col in spec["columns"]
+        ],
+    )
+    _replace(con, "target_pace", [(int(k.lstrip("Qq")), float(v)) for k, v in raw["pace"].items()])
+    status = raw["status"]
+    _replace(
+        con,
+        "target_status_bands",
+        [
+            ("达到进度", float(status["ahead"])),
+            ("略慢于进度", float(status["on_track"])),
+            ("落后于进度", 0.0),
+        ],
+    )
+    _replace(
+        con, "district_goals", [(m, float(g)) for m, g in raw.get("district_goals", {}).items()]
+    )
+
+
+_COMPONENT_LABELS = {
+    "timeliness": "按时报送：按时通过的应报表÷应报表",
+    "data_quality": "数据质量：无待确认提示的通过报表÷收到的报表",
+    "target_pace": "十百千万进度：各指标 min(1, 完成比例÷时间进度) 的平均（街道）",
+    "hazard_closure": "隐患整改：表一整改隐患÷自查隐患",
+    "risk_coverage": "风险评定覆盖：表一四色合计÷企业基数",
+}
+
+
+def _scoring(con: duckdb.DuckDBPyConnection) -> None:
+    weights = config.load("scoring.yaml")["weights"]
+    _replace(
+        con,
+        "scoring_weights",
+        [(k, float(w), _COMPONENT_LABELS.get(k, k)) for k, w in weights.items()],
+    )
+
+
+def load_quarters(con: duckdb.DuckDBPyConnection, extra: Iterable[str] = ()) -> None:
+    """quarters and deadlines: the calendar's quarters plus any the ledger (or `extra`) names."""
+    seen = {str(q) for q in periods.quarters()} | set(extra)
+    seen |= {
+        q
+        for (q,) in con.execute(
+            "select distinct quarter from submissions where quarter is not null"
+        ).fetchall()
+    }
+    qs = sorted(Quarter.parse(q) for q in seen)
+    _replace(
+        con,
+        "quarters",
+        [(str(q), q.year, q.q, q.campaign, q.start, q.end, str(q.prev()), q.label) for q in qs],
+    )
+    _replace(
+        con,
+        "deadlines",
+        [(str(q), periods.due_date(q), periods.reminder_date(q)) for q in qs],
+    )
