@@ -1,0 +1,171 @@
+"""great-tables tables of the progress report, rendered to HTML fragments.
+
+Each builder takes a tidy polars frame prepared by `report.py` and returns HTML. great-tables
+escapes cell text, labels and notes, so submitter-supplied names cannot inject markup. Ids are
+fixed so that the report is reproducible byte for byte.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+from great_tables import GT, loc, style
+
+from pipelines.outputs.charts import FONT
+
+STATUS_FILL = {"ahead": "#d9f2d9", "on_track": "#fff1c2", "behind": "#f9d0cc"}
+STATUS_LABEL = {"ahead": "达到进度", "on_track": "略慢于进度", "behind": "落后于进度"}
+ALERT_FILL = "#f9d0cc"
+WARN_FILL = "#fff1c2"
+
+
+def _finish(gt: GT, note: str | None = None) -> str:
+    if note:
+        gt = gt.tab_source_note(note)
+    gt = gt.opt_table_font(font=[part.strip(' "') for part in FONT.split(",")]).tab_options(
+        table_width="100%",
+        table_font_size="14px",
+        column_labels_font_weight="bold",
+        row_group_font_weight="bold",
+        data_row_padding="4px",
+        container_overflow_x="auto",
+    )
+    return gt.as_raw_html()
+
+
+def _rows(frame: pl.DataFrame, mask: pl.Expr) -> list[int]:
+    return frame.with_row_index("_i").filter(mask)["_i"].to_list()
+
+
+def _fill(gt: GT, frame: pl.DataFrame, column: str, mask: pl.Expr, colour: str) -> GT:
+    rows = _rows(frame, mask)
+    if not rows:
+        return gt
+    return gt.tab_style(style.fill(color=colour), loc.body(columns=column, rows=rows))
+
+
+def target_progress(wide: pl.DataFrame, measures: list[tuple[str, str]], pace: float) -> str:
+    """十百千万 per 街道. `wide` has unit and, per measure key m, m_actual, m_target, m_share and
+    m_status; `measures` lists (key, label). A target of 0 shows as 「—」 (no task)."""
+    cols = ["unit"] + [f"{m}_{part}" for m, _ in measures for part in ("actual", "target", "share")]
+    gt = GT(wide.select(cols), rowname_col="unit", id="tbl-targets")
+    for m, label in measures:
+        gt = gt.tab_spanner(label, columns=[f"{m}_actual", f"{m}_target", f"{m}_share"])
+        gt = gt.cols_label(
+            **{f"{m}_actual": "完成", f"{m}_target": "目标", f"{m}_share": "完成比例"}
+        )
+        gt = gt.fmt_integer(columns=[f"{m}_actual", f"{m}_target"])
+        gt = gt.fmt_percent(columns=f"{m}_share", decimals=0)
+        for status, colour in STATUS_FILL.items():
+            gt = _fill(gt, wide, f"{m}_share", pl.col(f"{m}_status") == status, colour)
+    gt = gt.sub_missing(missing_text="—").tab_stubhead("街道")
+    note = (
+        f"完成比例 = 完成数 ÷ 全年目标；本季度时序进度 {pace:.0%}。"
+        "绿色：达到进度；黄色：略慢于进度；红色：落后于进度；「—」：无该项任务。"
+        "合计行为各街道之和（均为街道口径）。"
+    )
+    return _finish(gt, note)
+
+
+def closure_rates(wide: pl.DataFrame, low: float, floor: float) -> str:
+    """Hazard closure per unit, grouped by submitter type; each group ends with its own subtotal
+    (territorial and sectoral are never added). Columns: unit, unit_type and, per kind k in
+    self_inspection/inspection/penalty, k_found, k_fixed, k_rate."""
+    kinds = [
+        ("self_inspection", "自查隐患（表一）", "自查", "整改"),
+        ("inspection", "执法检查（表三）", "发现", "督促整改"),
+        ("penalty", "行政处罚（表三）", "处罚隐患", "整改"),
+    ]
+    gt = GT(wide, rowname_col="unit", groupname_col="unit_type", id="tbl-closure")
+    for k, label, found, fixed in kinds:
+        gt = gt.tab_spanner(label, columns=[f"{k}_found", f"{k}_fixed", f"{k}_rate"])
+        gt = gt.cols_label(**{f"{k}_found": found, f"{k}_fixed": fixed, f"{k}_rate": "整改率"})
+        gt = gt.fmt_integer(columns=[f"{k}_found", f"{k}_fixed"])
+        gt = gt.fmt_percent(columns=f"{k}_rate", decimals=1)
+        weak = (pl.col(f"{k}_rate") < low) & (pl.col(f"{k}_found") >= floor)
+        gt = _fill(gt, wide, f"{k}_rate", weak, ALERT_FILL)
+    subtotal = _rows(wide, pl.col("unit").str.ends_with("合计"))
+    if subtotal:
+        gt = gt.tab_style(style.text(weight="bold"), loc.body(rows=subtotal))
+    gt = gt.sub_missing(missing_text="—").tab_stubhead("单位")
+    note = (
+        f"整改率为本年度累计口径；红色：整改率低于 {low:.0%}（隐患不少于 {floor:.0f} 条时标注）；"
+        "「—」：无隐患或未报送。各类型合计行只在本类型内相加。"
+    )
+    return _finish(gt, note)
+
+
+def venues(frame: pl.DataFrame) -> str:
+    """九小场所 by category, summed over the 街道 (columns: category, base, red, orange, yellow,
+    blue, coverage, found, fixed, rate); the last row is 总数."""
+    gt = GT(frame, rowname_col="category", id="tbl-venues")
+    gt = gt.tab_spanner(
+        "四色风险分级（家）", columns=["red", "orange", "yellow", "blue", "coverage"]
+    )
+    gt = gt.tab_spanner("自查隐患（条）", columns=["found", "fixed", "rate"])
+    gt = gt.cols_label(
+        base="底数（家）",
+        red="红",
+        orange="橙",
+        yellow="黄",
+        blue="蓝",
+        coverage="评定覆盖率",
+        found="自查",
+        fixed="整改",
+        rate="整改率",
+    )
+    gt = gt.fmt_integer(columns=["base", "red", "orange", "yellow", "blue", "found", "fixed"])
+    gt = gt.fmt_percent(columns=["coverage", "rate"], decimals=1)
+    gt = gt.tab_style(style.text(weight="bold"), loc.body(rows=[frame.height - 1]))
+    gt = gt.sub_missing(missing_text="—").tab_stubhead("场所类别")
+    return _finish(gt, "数据来源：各街道表四；评定覆盖率 = 四色评定场所合计 ÷ 底数。")
+
+
+SCORE_PARTS = {
+    "timeliness": "按时报送",
+    "data_quality": "数据质量",
+    "target_pace": "十百千万进度",
+    "hazard_closure": "隐患整改",
+    "risk_coverage": "风险评定覆盖",
+}
+
+
+def scores(frame: pl.DataFrame, weights: dict[str, float]) -> str:
+    """Performance score per submitter with its components, grouped by type (columns: unit,
+    unit_type, one per SCORE_PARTS key, score, rank_in_type)."""
+    gt = GT(frame, rowname_col="unit", groupname_col="unit_type", id="tbl-scores")
+    parts = list(SCORE_PARTS)
+    gt = gt.tab_spanner("各项得分率（权重）", columns=parts)
+    gt = gt.cols_label(
+        **{k: f"{v}（{weights.get(k, 0):g}）" for k, v in SCORE_PARTS.items()},
+        score="绩效评分",
+        rank_in_type="同类排名",
+    )
+    gt = gt.fmt_percent(columns=parts, decimals=0).fmt_number(columns="score", decimals=1)
+    gt = gt.fmt_integer(columns="rank_in_type")
+    gt = gt.tab_style(style.text(weight="bold"), loc.body(columns="score"))
+    gt = gt.sub_missing(missing_text="不适用").tab_stubhead("单位")
+    note = (
+        "绩效评分 = 100 × Σ（权重 × 得分率）÷ 适用项权重之和；「不适用」项的权重按比例分摊"
+        "（如成员单位无十百千万任务）。口径见附录二。"
+    )
+    return _finish(gt, note)
+
+
+def data_quality(frame: pl.DataFrame, forms: list[tuple[str, str]]) -> str:
+    """Per submitter: each form's status text, open errors and warnings (columns: unit,
+    unit_type, one column per form id, errors, warnings)."""
+    gt = GT(frame, rowname_col="unit", groupname_col="unit_type", id="tbl-quality")
+    gt = gt.cols_label(**dict(forms), errors="待更正错误", warnings="待确认提示")
+    gt = gt.tab_spanner("各表状态", columns=[f for f, _ in forms])
+    for f, _ in forms:
+        gt = _fill(gt, frame, f, pl.col(f).is_in(["未报送", "已报送未通过"]), ALERT_FILL)
+        gt = _fill(gt, frame, f, pl.col(f) == "逾期报送", WARN_FILL)
+    gt = _fill(gt, frame, "errors", pl.col("errors") > 0, ALERT_FILL)
+    gt = _fill(gt, frame, "warnings", pl.col("warnings") > 0, WARN_FILL)
+    gt = gt.fmt_integer(columns=["errors", "warnings"]).sub_missing(missing_text="—")
+    gt = gt.tab_stubhead("单位")
+    note = (
+        "「按时报送」「逾期报送」：已通过校验并采用；「已报送未通过」：存在错误，已退回更正；"
+        "「—」：无需报送。待更正错误、待确认提示为本季度现行版本中尚未处理的校验问题。"
+    )
+    return _finish(gt, note)
