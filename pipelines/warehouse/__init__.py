@@ -4,8 +4,11 @@ Public API (what the Dagster assets and the CLI call):
 
 - `scan_drop_folder(paths, quarter) -> list[ReceivedFile]`: archive and list a drop folder;
 - `load_quarter(con, quarter, received, results, explanations=None) -> LoadSummary`;
-- `refresh(paths, quarters, validate_fn) -> list[LoadSummary]`: scan → validate → load → publish;
-- `publish(paths, build_fn)` / `publishing(paths)`: change the warehouse safely;
+- `load_batches(con, batches) -> list[LoadSummary]`: reference tables, then each quarter in order;
+- `refresh(paths, quarters, validate_fn, target=None) -> list[LoadSummary]`: scan → validate →
+  load_batches → publish;
+- `publish(paths, build_fn, target=None)` / `publishing(paths, target=None)`: change the
+  warehouse (`target`, default paths.warehouse) safely;
 - `connect_published(paths)`: read-only connection for readers.
 
 Schema and views: sql/*.sql.
@@ -15,14 +18,16 @@ from pipelines.warehouse.archive import ReceivedFile, archive_file, scan_drop_fo
 from pipelines.warehouse.explanations import Explanation, read_explanations
 from pipelines.warehouse.ledger import LoadSummary, load_quarter, load_quarter_frame
 from pipelines.warehouse.publish import connect_published, publish, publishing
-from pipelines.warehouse.refresh import refresh
+from pipelines.warehouse.refresh import Batch, load_batches, refresh
 
 __all__ = [
+    "Batch",
     "Explanation",
     "LoadSummary",
     "ReceivedFile",
     "archive_file",
     "connect_published",
+    "load_batches",
     "load_quarter",
     "load_quarter_frame",
     "publish",

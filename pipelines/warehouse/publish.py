@@ -63,10 +63,13 @@ def _writer_lock(published: Path) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def publishing(paths: Paths) -> Iterator[duckdb.DuckDBPyConnection]:
+def publishing(paths: Paths, *, target: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection to a private copy of the warehouse (schema applied), published
-    atomically when the block ends without an exception and discarded otherwise."""
-    published = paths.warehouse
+    atomically when the block ends without an exception and discarded otherwise.
+
+    `target` is the published file (default `paths.warehouse`); the Dagster Warehouse resource
+    passes its own."""
+    published = Path(target) if target is not None else paths.warehouse
     published.parent.mkdir(parents=True, exist_ok=True)
     with _writer_lock(published):
         building = building_path(published)
@@ -88,9 +91,15 @@ def publishing(paths: Paths) -> Iterator[duckdb.DuckDBPyConnection]:
         _fsync(published.parent, directory=True)
 
 
-def publish(paths: Paths, build_fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
-    """Run `build_fn` on a copy of the warehouse and publish the result atomically."""
-    with publishing(paths) as con:
+def publish(
+    paths: Paths,
+    build_fn: Callable[[duckdb.DuckDBPyConnection], T],
+    *,
+    target: Path | None = None,
+) -> T:
+    """Run `build_fn` on a copy of the warehouse (`target`, default `paths.warehouse`) and publish
+    the result atomically; returns what `build_fn` returns."""
+    with publishing(paths, target=target) as con:
         return build_fn(con)
 
 

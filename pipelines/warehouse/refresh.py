@@ -2,12 +2,14 @@
 
 Scanning (archiving) and validation happen before the warehouse copy is opened, so the writer
 lock is held only while loading. Quarters load in order, so each one's history rules see the
-official returns of the quarters before it.
+official returns of the quarters before it. `load_batches` is the loading step alone: the
+Dagster asset and `refresh` both call it, so there is one path for data.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 
 import duckdb
 
@@ -15,16 +17,40 @@ from pipelines.model import ReturnResult
 from pipelines.paths import Paths
 from pipelines.periods import Quarter
 from pipelines.warehouse import reference
-from pipelines.warehouse.archive import scan_drop_folder
-from pipelines.warehouse.explanations import read_explanations
+from pipelines.warehouse.archive import ReceivedFile, scan_drop_folder
+from pipelines.warehouse.explanations import Explanation, read_explanations
 from pipelines.warehouse.ledger import LoadSummary, load_quarter
 from pipelines.warehouse.publish import publish
 
 ValidateFn = Callable[..., Sequence[ReturnResult]]  # validate_paths(paths, quarter=...)
 
+# (quarter, received files, front-door results, explanations or None to keep the stored ones)
+Batch = tuple[
+    Quarter | str,
+    Sequence[ReceivedFile],
+    Sequence[ReturnResult],
+    Sequence[Explanation] | None,
+]
+
+
+def load_batches(con: duckdb.DuckDBPyConnection, batches: Iterable[Batch]) -> list[LoadSummary]:
+    """Reload the configuration tables, then load each batch's quarter, earliest first."""
+    reference.load(con)
+    ordered = sorted(
+        batches, key=lambda b: b[0] if isinstance(b[0], Quarter) else Quarter.parse(str(b[0]))
+    )
+    return [
+        load_quarter(con, q, received, results, explanations=ex)
+        for q, received, results, ex in ordered
+    ]
+
 
 def refresh(
-    paths: Paths, quarters: Iterable[str | Quarter], validate_fn: ValidateFn
+    paths: Paths,
+    quarters: Iterable[str | Quarter],
+    validate_fn: ValidateFn,
+    *,
+    target: Path | None = None,
 ) -> list[LoadSummary]:
     """Refresh the warehouse for `quarters` from their drop folders, and publish it.
 
@@ -33,18 +59,10 @@ def refresh(
     sent. Configuration tables are reloaded every time.
     """
     ordered = sorted({q if isinstance(q, Quarter) else Quarter.parse(str(q)) for q in quarters})
-    batches = []
+    batches: list[Batch] = []
     for q in ordered:
         received = scan_drop_folder(paths, q)
         files = [str(r.path) for r in received]
         results = list(validate_fn(files, quarter=str(q))) if files else []
         batches.append((q, received, results, read_explanations(paths, q)))
-
-    def build(con: duckdb.DuckDBPyConnection) -> list[LoadSummary]:
-        reference.load(con)
-        return [
-            load_quarter(con, q, received, results, explanations=ex)
-            for q, received, results, ex in batches
-        ]
-
-    return publish(paths, build)
+    return publish(paths, lambda con: load_batches(con, batches), target=target)
