@@ -343,11 +343,13 @@ def _issue_frame(issues: list[dict]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=_ISSUE_SCHEMA)
 
 
-_CURRENT = """
+# The values to judge (`targets`: submission ids) with the previous official value of each cell,
+# the windows, and the submitter's size this quarter (`scale`, per history_scale).
+_VALUES = """
 with batch as (
     select s.submission_id, s.quarter, s.campaign, s.submitter, s.submitter_type, s.form, s.received_at
     from submissions as s
-    where s.submission_id in (select submission_id from load_batch)
+    where s.submission_id in ({targets})
         and s.validated_status <> 'unreadable'
         and s.submitter is not null and s.form is not null and s.quarter is not null
 ),
@@ -374,12 +376,25 @@ previous_values as (
     join return_values as v on v.submission_id = previous.prev_id
     left join column_windows as w
         on w.campaign = s.campaign and w.form = s.form and w.column_id = v.column_id
+),
+sizes as (
+    -- a submitter's size this quarter from another form (表二, 表三 → 表一's 企业基数): its
+    -- readable version that passed the front door, else the latest
+    select s.submitter, s.quarter, s.form, v.column_id,
+        arg_max(v.value, (s.validated_status = 'accepted', s.received_at, s.submission_id)) as value
+    from submissions as s
+    join return_values as v on v.submission_id = s.submission_id
+    join history_scale as h on h.scale_form = s.form and h.scale_column = v.column_id
+    where s.quarter in (select quarter from keys) and v.value is not null
+        and s.validated_status <> 'unreadable'
+    group by all
 )
 select
     batch.submission_id, batch.quarter, batch.submitter, batch.submitter_type, batch.form,
     v.row_key, v.column_id, v.value, v.cell, batch.received_at,
     w.window_name, w.window_start, q.quarter_start, q.prev_quarter as adjacent_quarter,
-    p.prev_quarter, p.prev_value, p.prev_window_start
+    p.prev_quarter, p.prev_value, p.prev_window_start,
+    coalesce(own.value, case when not h.same_row then sizes.value end) as scale
 from batch
 join return_values as v on v.submission_id = batch.submission_id
 join column_windows as w
@@ -388,32 +403,86 @@ join quarters as q on q.quarter = batch.quarter
 left join previous_values as p
     on p.quarter = batch.quarter and p.submitter = batch.submitter and p.form = batch.form
     and p.row_key = v.row_key and p.column_id = v.column_id
+left join history_scale as h on h.form = batch.form
+left join return_values as own
+    on own.submission_id = batch.submission_id and h.scale_form = batch.form
+    and own.column_id = h.scale_column and (own.row_key = v.row_key or not h.same_row)
+left join sizes
+    on sizes.submitter = batch.submitter and sizes.quarter = batch.quarter
+    and sizes.form = h.scale_form and sizes.column_id = h.scale_column
 where v.value is not null
 """
+
+_CURRENT = _VALUES.format(targets="select submission_id from load_batch")
+
+# Peers: every submitter's representative version (passed the front door, else latest) of each
+# form in the batch's quarters, whether loaded now or earlier.
+_PEERS = _VALUES.format(
+    targets="""
+    select arg_max(submission_id, (validated_status = 'accepted', received_at, submission_id))
+    from submissions
+    where validated_status <> 'unreadable' and submitter is not null and form is not null
+        and quarter in (
+            select quarter from submissions
+            where submission_id in (select submission_id from load_batch)
+        )
+    group by submitter, form, quarter
+    """
+)
 
 _EARLIER = """
 with keys as (
     select distinct submitter, form from submissions
     where submission_id in (select submission_id from load_batch) and submitter is not null
+),
+official as (
+    select s.* from submissions as s
+    join keys on keys.submitter = s.submitter and keys.form = s.form
+    where s.is_official
+        and s.quarter < (select min(quarter) from submissions where submission_id in (select submission_id from load_batch))
+),
+sizes as (
+    select s.submitter, s.quarter, s.form, v.column_id, any_value(v.value) as value
+    from submissions as s
+    join return_values as v on v.submission_id = s.submission_id
+    join history_scale as h on h.scale_form = s.form and h.scale_column = v.column_id
+    where s.is_official and s.submitter in (select submitter from keys)
+    group by all
 )
 select
     s.submitter, s.form, v.row_key, v.column_id, s.quarter, v.value,
-    w.window_name, w.window_start, q.quarter_start, q.prev_quarter as adjacent_quarter
-from submissions as s
-join keys on keys.submitter = s.submitter and keys.form = s.form
+    w.window_name, w.window_start, q.quarter_start, q.prev_quarter as adjacent_quarter,
+    coalesce(own.value, case when not h.same_row then sizes.value end) as scale
+from official as s
 join return_values as v on v.submission_id = s.submission_id
 join column_windows as w on w.campaign = s.campaign and w.form = s.form and w.column_id = v.column_id
 join quarters as q on q.quarter = s.quarter
-where s.is_official and v.value is not null
-    and s.quarter < (select min(quarter) from submissions where submission_id in (select submission_id from load_batch))
+left join history_scale as h on h.form = s.form
+left join return_values as own
+    on own.submission_id = s.submission_id and h.scale_form = s.form
+    and own.column_id = h.scale_column and (own.row_key = v.row_key or not h.same_row)
+left join sizes
+    on sizes.submitter = s.submitter and sizes.quarter = s.quarter
+    and sizes.form = h.scale_form and sizes.column_id = h.scale_column
+where v.value is not null
 """
 
 
 def _history_issues(con: duckdb.DuckDBPyConnection, front: list[dict]) -> list[dict]:
     t = history.Thresholds.from_config()
+    con.execute(
+        "create or replace temp table history_scale "
+        "(form varchar, scale_form varchar, scale_column varchar, same_row boolean)"
+    )
+    if t.scales:
+        con.executemany(
+            "insert into history_scale values (?, ?, ?, ?)",
+            [[s.form, s.scale_form, s.column, s.same_row] for s in t.scales],
+        )
     frame = query_frame(con, _CURRENT)
     if frame.is_empty():
         return []
+    peers = query_frame(con, _PEERS)
     most = con.execute(
         """
         select coalesce(max(n), 0) from (
@@ -427,9 +496,9 @@ def _history_issues(con: duckdb.DuckDBPyConnection, front: list[dict]) -> list[d
         """
     ).fetchall()[0][0]
     earlier = None
-    if most > t.min_points:  # n official quarters give at most n − 1 increments
+    if most >= 1:  # a window opening in an official quarter already gives an increment
         earlier = history.earlier_increments(query_frame(con, _EARLIER))
-    return history.issues(frame, earlier, t)
+    return history.issues(frame, earlier, t, peers)
 
 
 def _summary(
