@@ -13,44 +13,31 @@ import json
 import shutil
 import socket
 import threading
-import uuid
 from pathlib import Path
 
-import duckdb
 import pytest
 import yaml
 from aiosmtpd.controller import Controller
 from openpyxl import Workbook, load_workbook
 
-from pipelines import config
+from pipelines import config, warehouse
 from pipelines.forms.layout import layout
 from pipelines.forms.workbook import save_workbook, write_form, write_form_xls
+from pipelines.model import Issue, ReturnResult
 from pipelines.outputs import alerts as alerts_mod
 from pipelines.outputs.annotate import ERROR_COLOR, WARNING_COLOR, CellNote, annotate, safe_filename
 from pipelines.outputs.letters import md_escape
 from pipelines.paths import Paths
 from pipelines.registry import load_registry
+from pipelines.warehouse import load_batches
+from pipelines.warehouse.archive import ReceivedFile, archive_file
+from pipelines.warehouse.synthetic import fake_sha, make_return
 
 QUARTER = "2025Q3"
 AFTER_DUE = dt.date(2025, 10, 10)  # a Friday: 5 working days → 2025-10-17
 BEFORE_DUE = dt.date(2025, 9, 26)
 HOSTILE = "<script>alert(1)</script>街道"
 CT_MAIL, WJ_MAIL, HOSTILE_MAIL = "ct@example.org", "wj@example.org", "evil@example.org"
-
-DDL = """
-create table submissions (
-    submission_id varchar primary key, sha256 varchar, original_path varchar,
-    original_name varchar, archive_path varchar, received_at timestamp, submitter varchar,
-    submitter_type varchar, form varchar, quarter varchar, sheet varchar, status varchar,
-    is_official boolean, superseded_by varchar, reason varchar, on_time boolean);
-create table validation_issues (issue_id varchar, submission_id varchar, severity varchar,
-    rule varchar, cell varchar, row_key varchar, column_id varchar, message varchar,
-    value varchar, status varchar, resolved_by_submission varchar, explanation varchar);
-create table alert_deliveries (alert_id varchar, quarter varchar, submitter varchar,
-    channel varchar, fingerprint varchar, recipient varchar, sent_at timestamp, status varchar,
-    detail varchar);
-"""
-
 
 # ---------------------------------------------------------------- servers
 
@@ -151,32 +138,66 @@ def channels(cfg, smtp_server, robot, monkeypatch):
     return inbox, handler
 
 
-def add_submission(con, paths: Paths, submitter: str, form: str, *, status="accepted",
-                   received=dt.datetime(2025, 9, 28, 9, 30), name=None, workbook=True) -> str:  # fmt: skip
-    """A submission row; with `workbook`, a real archived .xlsx of the form."""
-    sub = load_registry().by_name(submitter)
-    sid = uuid.uuid4().hex[:12]
-    archive = None
-    if workbook:
-        wb = Workbook()
-        write_form(wb.active, form, 2025, submitter=sub, header={"filled_by": "张三"})
-        wb.active.title = "Sheet1"
-        archive = paths.archive / f"{sid}.xlsx"
-        save_workbook(wb, archive)
-    con.execute(
-        "insert into submissions values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [sid, sid, f"data/raw/{QUARTER}/x", name or f"{submitter}{form}.xlsx",
-         str(archive) if archive else None, received, submitter, sub.type, form, QUARTER, "Sheet1",
-         status, status == "accepted", None, None, received.date() <= dt.date(2025, 10, 1)],
-    )  # fmt: skip
-    return sid
+class Drop:
+    """Returns handed to the real loader (pipelines.warehouse.load_batches) through the real
+    publishing path, as the Dagster asset does; files the letters annotate are real workbooks in
+    the archive."""
+
+    def __init__(self, paths: Paths) -> None:
+        self.paths = paths
+        self.received: list[ReceivedFile] = []
+        self.results: list[ReturnResult] = []
+
+    def add(self, submitter: str, form: str, *, status: str = "accepted", issues=(),
+            received: dt.datetime = dt.datetime(2025, 9, 28, 9, 30), name: str | None = None,
+            workbook: bool = False, values: dict | None = None, version: int = 1) -> None:  # fmt: skip
+        name = name or f"{submitter}{form}.xlsx"
+        sha = fake_sha(f"{submitter}/{form}/{name}/{version}")
+        archive = self.paths.archive / f"{sha}.xlsx"
+        if workbook:
+            sub = load_registry().by_name(submitter)
+            wb = Workbook()
+            write_form(wb.active, form, 2025, submitter=sub, header={"filled_by": "张三"},
+                       values=values)  # fmt: skip
+            wb.active.title = "Sheet1"
+            drop = self.paths.raw_quarter(QUARTER) / f"v{version}" / safe_filename(name)
+            save_workbook(wb, drop)
+            sha, archive = archive_file(drop, self.paths.archive)
+        result = make_return(form, submitter, QUARTER, values, file=name, sheet="Sheet1",
+                             status=status, issues=issues, sha256=sha)  # fmt: skip
+        self.results.append(result)
+        self.received.append(
+            ReceivedFile(
+                sha, self.paths.raw_quarter(QUARTER) / name, name, archive, received, "received.csv"
+            )  # fmt: skip
+        )
+
+    def load(self) -> None:
+        batch = (QUARTER, list(self.received), list(self.results), [])
+        warehouse.publish(self.paths, lambda con: load_batches(con, [batch]))
 
 
-def add_issue(con, sid: str, severity: str, rule: str, cell: str | None, message: str, value=None):
-    con.execute(
-        "insert into validation_issues values (?, ?, ?, ?, ?, null, null, ?, ?, 'open', null, null)",
-        [uuid.uuid4().hex, sid, severity, rule, cell, message, value],
+def run_alerts(paths: Paths, today: dt.date = dt.date(2025, 10, 10), *, send: bool = True):
+    """write_alerts as the Dagster asset runs it: on a copy of the warehouse, published after."""
+    return warehouse.publish(
+        paths, lambda con: alerts_mod.write_alerts(con, paths, QUARTER, today=today, send=send)
     )
+
+
+def run_reminders(paths: Paths, today: dt.date, *, send: bool = True):
+    return warehouse.publish(
+        paths,
+        lambda con: alerts_mod.write_reminders(con, paths, QUARTER, today=today, send=send),
+    )
+
+
+def query(paths: Paths, sql: str, params=()) -> list[tuple]:
+    """Read the published warehouse as an analyst would: read-only."""
+    con = warehouse.connect_published(paths)
+    try:
+        return con.execute(sql, list(params)).fetchall()
+    finally:
+        con.close()
 
 
 F1_CELL = layout("form1").a1("street", "ent_total")
@@ -185,63 +206,55 @@ F1_MSG = f"表一「街道」行「企业基数（家）›总数」（{F1_CELL}
 F2_MSG = f"表二「街道·市级」行「十佳乡镇（街道、园区）案例›数量（个）」（{F2_CELL}）填写了「无」。表格不应有空白处，若无请填写 0（不要填写「无」）"
 
 
+F1_WARNING = Issue("warning", "number_as_text", F1_CELL, F1_MSG.replace("请核对", "请确认"),
+                   "street", "ent_total", "120")  # fmt: skip
+F2_ERROR = Issue("error", "blank_token", F2_CELL, F2_MSG, "street_city", "top10_count", "无")
+HOSTILE_ERROR = Issue("error", "submitter_unknown", "A2",
+                      '填报单位「<script>alert("x")</script>」不在名录中', value="<img src=x>")  # fmt: skip
+
+
 @pytest.fixture
-def world(cfg, tmp_path: Path):
-    """常泰街道: 表一 accepted with an error-free warning set plus one error on 表二 (rejected);
-    鲤中街道: everything fine; 区卫健局: 表一 late; the hostile 街道 sent nothing but a file with a
-    hostile message; everyone else: nothing."""
+def world(cfg, tmp_path: Path) -> tuple[Paths, Drop]:
+    """常泰街道: 表一 accepted with a warning, 表二 rejected for an error; 鲤中街道: everything
+    fine; 区卫健局: 表一 late; the hostile 街道 sent one rejected file with a hostile message and
+    name; everyone else: nothing. Loaded and published by the real warehouse code."""
     paths = Paths(tmp_path / "home")
-    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
-    con.execute(DDL)
-    f1 = add_submission(con, paths, "常泰街道", "form1")
-    add_issue(
-        con, f1, "warning", "number_as_text", F1_CELL, F1_MSG.replace("请核对", "请确认"), "120"
-    )
-    f2 = add_submission(con, paths, "常泰街道", "form2", status="rejected")
-    add_issue(con, f2, "error", "blank_token", F2_CELL, F2_MSG, "无")
+    drop = Drop(paths)
+    drop.add("常泰街道", "form1", issues=[F1_WARNING], workbook=True)
+    drop.add("常泰街道", "form2", status="rejected", issues=[F2_ERROR], workbook=True)
     for form in ("form3", "form4"):
-        add_submission(con, paths, "常泰街道", form, workbook=False)
+        drop.add("常泰街道", form)
     for form in ("form1", "form2", "form3", "form4"):
-        add_submission(con, paths, "鲤中街道", form, workbook=False)
-    add_submission(
-        con, paths, "区卫健局", "form1", received=dt.datetime(2025, 10, 5, 16), workbook=False
-    )
+        drop.add("鲤中街道", form)
+    drop.add("区卫健局", "form1", received=dt.datetime(2025, 10, 5, 16))
     for form in ("form2", "form3"):
-        add_submission(con, paths, "区卫健局", form, workbook=False)
-    hostile = add_submission(con, paths, HOSTILE, "form1", status="rejected", name="<b>x</b>.xlsx")
-    add_issue(
-        con,
-        hostile,
-        "error",
-        "submitter_unknown",
-        "A2",
-        '填报单位「<script>alert("x")</script>」不在名录中',
-        "<img src=x>",
-    )
-    return con, paths
+        drop.add("区卫健局", form)
+    drop.add(HOSTILE, "form1", status="rejected", issues=[HOSTILE_ERROR], name="<b>x</b>.xlsx",
+             workbook=True)  # fmt: skip
+    drop.load()
+    return paths, drop
 
 
-def deliveries(con, submitter: str | None = None) -> list[tuple]:
+def deliveries(paths: Paths, submitter: str | None = None) -> list[tuple]:
     sql = "select submitter, channel, status, recipient, detail from alert_deliveries"
     if submitter:
-        return con.execute(sql + " where submitter = ? order by sent_at", [submitter]).fetchall()
-    return con.execute(sql + " order by sent_at").fetchall()
+        return query(paths, sql + " where submitter = ? order by sent_at", [submitter])
+    return query(paths, sql + " order by sent_at")
 
 
 # ---------------------------------------------------------------- tests
 
 
 def test_letters_and_annotated_copies_arrive(world, channels):
-    con, paths = world
+    paths, _ = world
     inbox, robot = channels
-    archive = Path(
-        con.execute(
-            "select archive_path from submissions where submitter='常泰街道' and form='form1'"
-        ).fetchone()[0]
+    ((archive_path,),) = query(
+        paths, "select archive_path from submissions where submitter='常泰街道' and form='form1'"
     )
+    archive = Path(archive_path)
     before = hashlib.sha256(archive.read_bytes()).hexdigest()
 
-    run = alerts_mod.write_alerts(con, paths, QUARTER, today=AFTER_DUE, send=True)
+    run = run_alerts(paths)
 
     names = [a.submitter for a in run.alerts]
     assert "常泰街道" in names and "区卫健局" in names and "开元街道" in names
@@ -272,6 +285,7 @@ def test_letters_and_annotated_copies_arrive(world, channels):
     assert "不要填写「无」" in cell.comment.text
     wb1 = load_workbook(io.BytesIO(by_name["常泰街道form1_问题标注.xlsx"].get_content()))
     assert wb1["Sheet1"][F1_CELL].fill.fgColor.rgb == WARNING_COLOR
+    assert "请确认" in wb1["Sheet1"][F1_CELL].comment.text
     assert "问题清单" in wb1.sheetnames
     assert hashlib.sha256(archive.read_bytes()).hexdigest() == before  # original untouched
 
@@ -283,6 +297,7 @@ def test_letters_and_annotated_copies_arrive(world, channels):
     out = paths.outbox_dir(QUARTER, "常泰街道")
     assert (out / f"通知_{QUARTER}.md").read_text(encoding="utf-8") == text
     assert (out / f"通知_{QUARTER}.html").exists()
+    assert (out / "常泰街道form2_问题标注.xlsx").exists()
     kaiyuan = (paths.outbox_dir(QUARTER, "开元街道") / f"通知_{QUARTER}.md").read_text(
         encoding="utf-8"
     )
@@ -294,82 +309,100 @@ def test_letters_and_annotated_copies_arrive(world, channels):
     assert any("常泰街道" in r["markdown"]["content"] for r in robot.received)
     assert all(len(r["markdown"]["content"].encode()) <= 4000 for r in robot.received)
 
-    rows = deliveries(con, "常泰街道")
+    rows = deliveries(paths, "常泰街道")
     assert sorted((c, s) for _, c, s, _, _ in rows) == [
         ("email", "sent"),
         ("file", "sent"),
         ("webhook", "sent"),
     ]
     assert all("secret" not in r for _, _, _, r, _ in rows)  # the robot key is not recorded
+    # Every send of the run is in the published warehouse, one row per channel and letter.
+    # Every letter is a file and a robot post; three units have an e-mail address.
+    assert len(deliveries(paths)) == len(run.deliveries) == 2 * len(run.alerts) + 3
 
 
 def test_second_run_sends_nothing_and_a_change_sends_again(world, channels):
-    con, paths = world
+    paths, drop = world
     inbox, robot = channels
-    first = alerts_mod.write_alerts(con, paths, QUARTER, today=AFTER_DUE, send=True)
-    n_mail, n_hook, n_rows = len(inbox.messages), len(robot.received), len(deliveries(con))
+    first = run_alerts(paths)
+    n_mail, n_hook, n_rows = len(inbox.messages), len(robot.received), len(deliveries(paths))
 
-    again = alerts_mod.write_alerts(con, paths, QUARTER, today=dt.date(2025, 10, 13), send=True)
+    again = run_alerts(paths, dt.date(2025, 10, 13))
     assert again.deliveries == []
     assert sorted(again.unchanged) == sorted(a.submitter for a in first.alerts)
-    assert (len(inbox.messages), len(robot.received), len(deliveries(con))) == (
+    assert (len(inbox.messages), len(robot.received), len(deliveries(paths))) == (
         n_mail,
         n_hook,
         n_rows,
     )
 
-    sid = con.execute(
-        "select submission_id from submissions where submitter='常泰街道' and form='form1'"
-    ).fetchone()[0]
-    add_issue(
-        con,
-        sid,
-        "warning",
-        "stock_swing",
-        "C6",
-        "表一「街道」行「小微企业」（C6）为 80，上季度（2025年第二季度）为 20，变化幅度较大，请确认",
-        "80",
+    # 常泰街道 resubmits 表一: the first warning is still there, and a new one.
+    swing = Issue("warning", "stock_swing", "C6",
+                  "表一「街道」行「小微企业」（C6）为 80，上季度（2025年第二季度）为 20，变化幅度较大，请确认",
+                  "street", "ent_small", "80")  # fmt: skip
+    drop.add("常泰街道", "form1", issues=[F1_WARNING, swing], workbook=True, version=2,
+             values={("street", "ent_small"): 80}, received=dt.datetime(2025, 10, 11, 9))  # fmt: skip
+    drop.load()
+    ((official,),) = query(
+        paths,
+        "select count(*) from submissions where submitter='常泰街道' and form='form1' "
+        "and superseded_by is not null",
     )
-    changed = alerts_mod.write_alerts(con, paths, QUARTER, today=dt.date(2025, 10, 13), send=True)
+    assert official == 1  # the first version is superseded, its issues resolved
+
+    changed = run_alerts(paths, dt.date(2025, 10, 13))
     assert {d.submitter for d in changed.deliveries} == {"常泰街道"}
     assert len(inbox.to(CT_MAIL)) == 2
-    assert "变化幅度较大" in inbox.to(CT_MAIL)[1].get_body(("plain",)).get_content()
+    body = inbox.to(CT_MAIL)[1].get_body(("plain",)).get_content()
+    assert "变化幅度较大" in body and "若无请填写 0" in body
+    fingerprints = query(
+        paths,
+        "select count(distinct fingerprint) from alert_deliveries "
+        "where submitter='常泰街道' and channel='email' and status='sent'",
+    )
+    assert fingerprints == [(2,)]
 
 
 def test_failed_smtp_is_recorded_and_retried(world, cfg, monkeypatch, smtp_server):
-    con, paths = world
+    paths, _ = world
     monkeypatch.setenv("JIBAO_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("JIBAO_SMTP_PORT", str(free_port()))  # nobody listens there
     monkeypatch.setenv("JIBAO_SMTP_TIMEOUT", "5")
-    run = alerts_mod.write_alerts(con, paths, QUARTER, today=AFTER_DUE, send=True)
+    run = run_alerts(paths)
     failed = {d.submitter for d in run.failed}
     assert failed == {"常泰街道", "区卫健局", HOSTILE}
-    status = {(s, c): st for s, c, st, _, _ in deliveries(con)}
+    status = {(s, c): st for s, c, st, _, _ in deliveries(paths)}
     assert status[("常泰街道", "email")] == "failed" and status[("常泰街道", "file")] == "sent"
-    detail = next(d for s, c, st, _, d in deliveries(con) if (s, c) == ("常泰街道", "email"))
+    detail = next(d for s, c, st, _, d in deliveries(paths) if (s, c) == ("常泰街道", "email"))
     assert "Refused" in detail or "Errno" in detail
 
     controller, inbox = smtp_server
     monkeypatch.setenv("JIBAO_SMTP_PORT", str(controller.port))
-    retry = alerts_mod.write_alerts(con, paths, QUARTER, today=dt.date(2025, 10, 13), send=True)
+    retry = run_alerts(paths, dt.date(2025, 10, 13))
     assert {(d.submitter, d.channel, d.status) for d in retry.deliveries} == {
         (s, "email", "sent") for s in failed
     }  # the letters already written are not written again
     assert len(inbox.to(CT_MAIL)) == 1
+    outcomes = query(
+        paths,
+        "select status, count(*) from alert_deliveries where submitter='常泰街道' "
+        "and channel='email' group by status order by status",
+    )
+    assert outcomes == [("failed", 1), ("sent", 1)]  # both attempts recorded
 
 
 def test_send_false_writes_files_only(world, channels):
-    con, paths = world
+    paths, _ = world
     inbox, robot = channels
-    run = alerts_mod.write_alerts(con, paths, QUARTER, today=AFTER_DUE, send=False)
+    run = run_alerts(paths, send=False)
     assert {d.channel for d in run.deliveries} == {"file"}
     assert inbox.messages == [] and robot.received == []
 
 
 def test_hostile_text_is_escaped(world, channels):
-    con, paths = world
+    paths, _ = world
     inbox, _ = channels
-    alerts_mod.write_alerts(con, paths, QUARTER, today=AFTER_DUE, send=True)
+    run_alerts(paths)
     (msg,) = inbox.to(HOSTILE_MAIL)
     html = msg.get_body(("html",)).get_content()
     text = msg.get_body(("plain",)).get_content()
@@ -385,9 +418,9 @@ def test_hostile_text_is_escaped(world, channels):
 
 
 def test_reminders_go_only_to_those_missing(world, channels):
-    con, paths = world
+    paths, _ = world
     inbox, _ = channels
-    run = alerts_mod.write_reminders(con, paths, QUARTER, today=BEFORE_DUE, send=True)
+    run = run_reminders(paths, BEFORE_DUE)
     by_sub = {a.submitter: a for a in run.alerts}
     assert "鲤中街道" not in by_sub and "区卫健局" not in by_sub  # everything received
     assert [r.form for r in by_sub["常泰街道"].returns] == ["form2"]  # its 表二 was rejected
@@ -399,20 +432,23 @@ def test_reminders_go_only_to_those_missing(world, channels):
     body = msg.get_body(("plain",)).get_content()
     assert "2025年10月1日（星期三）" in body and "距今 5 天" in body and "表二" in body
     assert (paths.outbox_dir(QUARTER, "开元街道") / f"报送提醒_{QUARTER}.md").exists()
+    recorded = {s for s, *_ in deliveries(paths)}
+    assert recorded == set(by_sub)  # recorded for exactly those reminded
     # A reminder's fingerprint is its own: the alert letter after the due date still goes out.
-    assert (
-        alerts_mod.write_reminders(con, paths, QUARTER, today=BEFORE_DUE, send=True).deliveries
-        == []
-    )
-    assert alerts_mod.write_reminders(con, paths, QUARTER, today=AFTER_DUE, send=True).alerts == []
-    alerts_mod.write_alerts(con, paths, QUARTER, today=AFTER_DUE, send=True)
+    assert run_reminders(paths, BEFORE_DUE).deliveries == []
+    assert run_reminders(paths, AFTER_DUE).alerts == []
+    run_alerts(paths)
     assert len(inbox.to(CT_MAIL)) == 2
 
 
 def test_fingerprint_ignores_order_and_date(world):
-    con, _ = world
-    a = alerts_mod.build_alerts(con, QUARTER, today=AFTER_DUE)
-    b = alerts_mod.build_alerts(con, QUARTER, today=dt.date(2025, 11, 3))
+    paths, _ = world
+    con = warehouse.connect_published(paths)
+    try:
+        a = alerts_mod.build_alerts(con, QUARTER, today=AFTER_DUE)
+        b = alerts_mod.build_alerts(con, QUARTER, today=dt.date(2025, 11, 3))
+    finally:
+        con.close()
     assert [x.fingerprint for x in a] == [x.fingerprint for x in b]
     assert alerts_mod.fingerprint(
         "alert", QUARTER, "x", [(1, 2), (3, 4)]
@@ -454,7 +490,7 @@ def test_md_escape():
 
 
 def test_nothing_configured_means_files_only(world, cfg):
-    con, paths = world
-    run = alerts_mod.write_alerts(con, paths, QUARTER, today=AFTER_DUE, send=True)
+    paths, _ = world
+    run = run_alerts(paths)
     assert {d.channel for d in run.deliveries} == {"file"}
     assert set(run.no_recipient) == {a.submitter for a in run.alerts}

@@ -181,19 +181,28 @@ def _problems(con: duckdb.DuckDBPyConnection, quarter: str) -> dict[str | None, 
     return out
 
 
-def _received(con: duckdb.DuckDBPyConnection, quarter: str) -> dict[tuple[str, str], tuple]:
-    """(submitter, form) → (first received, any version accepted, any version on time — None
-    when the warehouse did not judge it) over every version."""
+@dataclass(frozen=True, slots=True)
+class _Status:
+    """One row of the warehouse view reporting_status (the one definition of late/missing)."""
+
+    received: bool = False
+    accepted: bool = False
+    late: bool = False
+    missing: bool = True
+    first_accepted_at: dt.datetime | None = None
+
+
+def _statuses(con: duckdb.DuckDBPyConnection, quarter: str) -> dict[tuple[str, str], _Status]:
+    """(submitter, form) → its reporting status this quarter, for the forms it owes."""
     rows = con.execute(
         """
-        select submitter, form, min(received_at), bool_or(status = 'accepted'), bool_or(on_time)
-        from submissions
-        where quarter = ? and submitter is not null and form is not null
-        group by submitter, form
+        select submitter, form, received, accepted, late, missing, first_accepted_at
+        from reporting_status
+        where quarter = ? and expected
         """,
         [quarter],
     ).fetchall()
-    return {(s, f): (first, accepted, on_time) for s, f, first, accepted, on_time in rows}
+    return {(s, f): _Status(*rest) for s, f, *rest in rows}
 
 
 def _as_date(value: object) -> dt.date | None:
@@ -203,7 +212,12 @@ def _as_date(value: object) -> dt.date | None:
 
 
 def _return_statuses(
-    sub: Submitter, received: dict, q: periods.Quarter, today: dt.date, *, reminder: bool
+    sub: Submitter,
+    statuses: dict[tuple[str, str], _Status],
+    q: periods.Quarter,
+    today: dt.date,
+    *,
+    reminder: bool,
 ) -> list[ReturnStatus]:
     """Late and missing returns of one submitter. Alerts flag a missing return only after the due
     date; reminders (before it) list every owed form without an accepted version."""
@@ -211,19 +225,12 @@ def _return_statuses(
     overdue = not periods.is_on_time(q, today)
     out = []
     for form_id in sub.forms:
-        first, accepted, on_time = received.get((sub.name, form_id), (None, False, None))
-        if not accepted and (reminder or overdue):
-            out.append(
-                ReturnStatus(
-                    form_id, _form_name(form_id), "missing", due, rejected_only=first is not None
-                )
-            )
-        elif accepted and not reminder:
-            first_day = _as_date(first)
-            if on_time is None:
-                on_time = first_day is None or periods.is_on_time(q, first_day)
-            if not on_time:
-                out.append(ReturnStatus(form_id, _form_name(form_id), "late", due, first_day))
+        st = statuses.get((sub.name, form_id), _Status())
+        name = _form_name(form_id)
+        if st.missing and (reminder or overdue):
+            out.append(ReturnStatus(form_id, name, "missing", due, rejected_only=st.received))
+        elif st.late and not reminder:
+            out.append(ReturnStatus(form_id, name, "late", due, _as_date(st.first_accepted_at)))
     return out
 
 
@@ -288,13 +295,13 @@ def build_alerts(
     q = periods.Quarter.parse(quarter)
     settings = settings or delivery.load_settings()
     problems = _problems(con, str(q))
-    received = _received(con, str(q))
+    statuses = _statuses(con, str(q))
     alerts = []
     for sub in load_registry().submitters:
         if not sub.forms:
             continue  # the office itself
         found = problems.get(sub.name, [])
-        returns = _return_statuses(sub, received, q, today, reminder=False)
+        returns = _return_statuses(sub, statuses, q, today, reminder=False)
         if found or returns:
             alerts.append(_alert("alert", sub, q, today, found, returns, settings))
     return alerts
@@ -313,10 +320,10 @@ def build_reminders(
     if not periods.is_on_time(q, today):
         return []
     settings = settings or delivery.load_settings()
-    received = _received(con, str(q))
+    statuses = _statuses(con, str(q))
     out = []
     for sub in load_registry().submitters:
-        returns = _return_statuses(sub, received, q, today, reminder=True)
+        returns = _return_statuses(sub, statuses, q, today, reminder=True)
         if returns:
             out.append(_alert("reminder", sub, q, today, [], returns, settings))
     return out
