@@ -29,11 +29,17 @@ with windowed as (
 paired as (
     select
         this_quarter.*,
-        last_quarter.value as prev_value,
         case
             when this_quarter.window_start >= this_quarter.quarter_start then 'window_start'
             when last_quarter.window_start = this_quarter.window_start then 'difference'
-        end as basis
+        end as basis,
+        -- Only a value counted from the same start is a previous value; across a reset there is
+        -- none to compare with.
+        case
+            when this_quarter.window_start < this_quarter.quarter_start
+                and last_quarter.window_start = this_quarter.window_start
+                then last_quarter.value
+        end as prev_value
     from windowed as this_quarter
     left join windowed as last_quarter
         on last_quarter.quarter = this_quarter.prev_quarter

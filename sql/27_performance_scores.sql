@@ -81,13 +81,17 @@ pace as (
 ),
 
 hazard as (
-    select quarter, submitter, least(1.0, rate) as hazard_closure
+    -- DuckDB's least() skips NULLs (least(1, NULL) = 1): keep "nothing found" NULL explicitly.
+    select quarter, submitter, case when rate is not null then least(1.0, rate) end as hazard_closure
     from hazard_closure
     where level = 'submitter' and form = 'form1' and kind = 'self_inspection'
 ),
 
 risk as (
-    select quarter, submitter, least(1.0, coverage) as risk_coverage
+    select
+        quarter,
+        submitter,
+        case when coverage is not null then least(1.0, coverage) end as risk_coverage
     from risk_distribution
     where level = 'submitter' and form = 'form1'
 ),
