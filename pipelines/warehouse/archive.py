@@ -9,6 +9,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import io
+import logging
 import os
 import shutil
 import tempfile
@@ -17,6 +19,8 @@ from pathlib import Path
 
 from pipelines.paths import Paths
 from pipelines.periods import Quarter
+
+log = logging.getLogger(__name__)
 
 RECEIVED_CSV = "received.csv"
 EXPLANATIONS_CSV = "explanations.csv"
@@ -99,25 +103,59 @@ def parse_received_at(text: str) -> dt.datetime:
             return dt.datetime.strptime(text, fmt)
         except ValueError:
             continue
-    raise ValueError(
-        f"received.csv：无法识别的收到时间「{text}」（应为 2025-04-01 或 2025-04-01 09:30）"
-    )
+    raise ValueError(f"无法识别的收到时间「{text}」（应为 2025-04-01 或 2025-04-01 09:30）")
+
+
+def read_sidecar_csv(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
+    """(line, row) of an office CSV (received.csv, explanations.csv). Excel saves CSV as UTF-8
+    with BOM or, on Chinese Windows, as GBK: both are read. A file that cannot be decoded or lacks
+    a `required` column is reported (a Chinese warning) and read as empty, never a traceback."""
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # pragma: no cover - gb18030 decodes any byte string
+        log.warning("%s：无法识别文件编码，请另存为 UTF-8 编码的 CSV 文件；本文件未采用", path)
+        return []
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [(h or "").strip() for h in reader.fieldnames or []]
+    missing = [c for c in required if c not in header]
+    if missing:
+        log.warning(
+            "%s：缺少列 %s（第一行应为 %s）；本文件未采用",
+            path,
+            "、".join(missing),
+            ",".join(required),
+        )
+        return []
+    reader.fieldnames = header
+    return [
+        (line, {k: (v or "").strip() for k, v in row.items() if k is not None})
+        for line, row in enumerate(reader, start=2)
+    ]
 
 
 def read_received_csv(folder: Path) -> dict[str, dt.datetime]:
     """received.csv (columns file,received_at; file relative to the quarter folder) → times by
     relative POSIX path. The office records there the real date a return came in (e.g. by
-    e-mail before it was copied to the folder)."""
+    e-mail before it was copied to the folder). A line whose date cannot be read is reported (a
+    Chinese warning naming the line) and its file keeps the time the pipeline first saw it."""
     path = folder / RECEIVED_CSV
     if not path.exists():
         return {}
     out: dict[str, dt.datetime] = {}
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        for row in csv.DictReader(fh):
-            name = (row.get("file") or "").strip().replace("\\", "/").lstrip("./")
-            when = (row.get("received_at") or "").strip()
-            if name and when:
-                out[name] = parse_received_at(when)
+    for line, row in read_sidecar_csv(path, ("file", "received_at")):
+        name = row["file"].replace("\\", "/").lstrip("./")
+        when = row["received_at"]
+        if not (name and when):
+            continue
+        try:
+            out[name] = parse_received_at(when)
+        except ValueError as exc:
+            log.warning("%s 第 %d 行：%s；「%s」按首次收到时间计", path, line, exc, name)
     return out
 
 

@@ -8,7 +8,6 @@ later load of the same quarter applies them again.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -19,7 +18,7 @@ from pipelines.paths import Paths
 from pipelines.periods import Quarter
 from pipelines.registry import load_registry
 from pipelines.text import norm
-from pipelines.warehouse.archive import EXPLANATIONS_CSV
+from pipelines.warehouse.archive import EXPLANATIONS_CSV, read_sidecar_csv
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,22 +49,20 @@ def read_explanations(paths: Paths, quarter: str | Quarter) -> list[Explanation]
         return []
     registry = load_registry()
     out = []
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        for line, row in enumerate(csv.DictReader(fh), start=2):
-            who = (row.get("submitter") or "").strip()
-            what = (row.get("cell_or_rule") or "").strip()
-            if not who or not what:
-                continue
-            resolved = registry.resolve(who)
-            out.append(
-                Explanation(
-                    submitter=resolved.name if resolved else who,
-                    form=form_id(row.get("form") or ""),
-                    cell_or_rule=what,
-                    text=(row.get("text") or "").strip(),
-                    position=line,
-                )
+    for line, row in read_sidecar_csv(path, ("submitter", "form", "cell_or_rule", "text")):
+        who, what = row["submitter"], row["cell_or_rule"]
+        if not who or not what:
+            continue
+        resolved = registry.resolve(who)
+        out.append(
+            Explanation(
+                submitter=resolved.name if resolved else who,
+                form=form_id(row["form"]),
+                cell_or_rule=what,
+                text=row["text"],
+                position=line,
             )
+        )
     return out
 
 

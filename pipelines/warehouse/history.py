@@ -401,7 +401,7 @@ def _outlier_issues(
             increment=_increment_text(row),
             comparison="；".join(texts),
         )
-        for row, texts in found.values()
+        for _, (row, texts) in sorted(found.items(), key=lambda kv: str(kv[0]))
     ]
 
 
@@ -413,6 +413,7 @@ def issues(
 ) -> list[dict]:
     """Every history issue for the values in `frame`, as dicts ready for validation_issues.
     `peers`: the quarter's values, one version per submitter (default: `frame` itself)."""
+    frame = frame.sort(CELL)  # stable issue order (seq) whatever order the query returned
     out: list[dict] = []
     for row in cumulative_decreases(frame).iter_rows(named=True):
         out.append(
