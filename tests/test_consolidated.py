@@ -16,34 +16,15 @@ from openpyxl import load_workbook
 
 from pipelines.forms import FORM_IDS, get_form
 from pipelines.forms.layout import layout
+from pipelines.model import ReturnResult, Value
 from pipelines.outputs.consolidated import consolidated_path, write_consolidated
 from pipelines.registry import load_registry
+from pipelines.warehouse import load_batches, schema
+from pipelines.warehouse.archive import ReceivedFile
+from pipelines.warehouse.synthetic import fake_sha, make_return, received_for
 
 QUARTER = "2025Q3"
-HOSTILE_NAME = '=HYPERLINK("http://x","y")'
-
-# Until the warehouse lands: the tables and views the outputs read, with the same names/columns.
-DDL = """
-create table submissions (
-    submission_id varchar primary key, sha256 varchar, original_path varchar,
-    original_name varchar, archive_path varchar, received_at timestamp, submitter varchar,
-    submitter_type varchar, form varchar, quarter varchar, sheet varchar, status varchar,
-    is_official boolean, superseded_by varchar, reason varchar, on_time boolean);
-create table submission_values (submission_id varchar, row_key varchar, column_id varchar,
-    value double);
-create view official_values as
-    select s.quarter, cast(substr(s.quarter, 1, 4) as integer) as campaign, s.submitter,
-           s.submitter_type, s.form, v.row_key, v.column_id, v.value, s.submission_id,
-           s.received_at
-    from submission_values v join submissions s using (submission_id)
-    where s.is_official;
-create table validation_issues (issue_id varchar, submission_id varchar, severity varchar,
-    rule varchar, cell varchar, row_key varchar, column_id varchar, message varchar,
-    value varchar, status varchar, resolved_by_submission varchar, explanation varchar);
-create table alert_deliveries (alert_id varchar, quarter varchar, submitter varchar,
-    channel varchar, fingerprint varchar, recipient varchar, sent_at timestamp, status varchar,
-    detail varchar);
-"""
+HOSTILE_NAME = '=HYPERLINK("evil.example","点我")'  # a file name: no slash
 
 
 def valid_values(
@@ -107,67 +88,79 @@ def valid_values(
     return out
 
 
-def add_submission(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    submitter: str,
-    form: str,
-    values: dict[tuple[str, str], float] | None,
-    status: str = "accepted",
-    official: bool = True,
-    superseded_by: str | None = None,
-    name: str | None = None,
-    received: dt.datetime = dt.datetime(2025, 9, 28, 10, 0),
-    archive_path: str | None = None,
-    sheet: str = "Sheet1",
-    quarter: str = QUARTER,
-) -> str:
-    sub = load_registry().by_name(submitter)
-    sid = uuid.uuid4().hex[:12]
-    con.execute(
-        "insert into submissions values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [sid, sid * 5, f"data/raw/{quarter}/{name}", name or f"{submitter}{form}.xlsx", archive_path,
-         received, submitter, sub.type, form, quarter, sheet, status, official, superseded_by,
-         None, received.date() <= dt.date(2025, 10, 1)],
-    )  # fmt: skip
-    for (row_key, column_id), value in (values or {}).items():
-        con.execute(
-            "insert into submission_values values (?, ?, ?, ?)", [sid, row_key, column_id, value]
-        )
-    return sid
+class Ledger:
+    """Return versions handed to the real loader (load_batches), as the front door emits them."""
+
+    def __init__(self) -> None:
+        self.received: list[ReceivedFile] = []
+        self.results: list[ReturnResult] = []
+
+    def add(
+        self,
+        submitter: str,
+        form: str,
+        values: dict[tuple[str, str], float],
+        *,
+        status: str = "accepted",
+        name: str | None = None,
+        received: dt.datetime = dt.datetime(2025, 9, 28, 10, 0),
+        version: int = 1,
+    ) -> None:
+        name = name or f"{submitter}{form}.xlsx"
+        result = make_return(
+            form, submitter, QUARTER, values, file=name, status=status,
+            sha256=fake_sha(f"{submitter}/{form}/{version}"),
+        )  # fmt: skip
+        self.results.append(result)
+        self.received.append(received_for(result, received, "received.csv"))
+
+    def add_everywhere(self, submitter: str, form: str, value: float) -> None:
+        """A return with `value` in every input cell of every row (the office's own 汇总表)."""
+        result = make_return(form, submitter, QUARTER, file=f"{submitter}{form}.xlsx")
+        lay = layout(form)
+        result.values = [
+            Value(rk, cid, value, lay.a1(rk, cid)) for rk, cid, _, _ in lay.value_cells()
+        ]
+        self.results.append(result)
+        self.received.append(received_for(result, dt.datetime(2025, 10, 9), "received.csv"))
+
+    def publish(self, path: Path) -> None:
+        batch = (QUARTER, self.received, self.results, [])
+        con = duckdb.connect(str(path))
+        try:
+            schema.apply(con)
+            load_batches(con, [batch])
+        finally:
+            con.close()
 
 
 @pytest.fixture
-def warehouse(tmp_path: Path) -> duckdb.DuckDBPyConnection:
+def warehouse(tmp_path: Path):
     """Two 街道 and two departments; 常泰 sent 表一 twice (the first superseded), 区卫健局's 表二
-    was rejected, 鲤中街道 sent 表一 under a hostile file name."""
-    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
-    con.execute(DDL)
+    was rejected, 鲤中街道 sent 表一 under a hostile file name; an earlier consolidated return of
+    the office itself sits in the ledger (official: it must never be counted again). Loaded by
+    the real loader into the real schema, then read read-only."""
+    ledger = Ledger()
     rng = random.Random(7)
     for name in ("常泰街道", "鲤中街道", "区卫健局", "区教育局"):
         sub = load_registry().by_name(name)
         for form in sub.forms:
             if (name, form) == ("区卫健局", "form2"):
                 bad = {k: 999_999 for k in valid_values(form, sub.type, rng)}
-                add_submission(
-                    con, submitter=name, form=form, values=bad, status="rejected", official=False
-                )
+                ledger.add(name, form, bad, status="rejected")
                 continue
-            file_name = HOSTILE_NAME + ".xlsx" if (name, form) == ("鲤中街道", "form1") else None
-            newest = add_submission(
-                con,
-                submitter=name,
-                form=form,
-                values=valid_values(form, sub.type, rng),
-                name=file_name,
-            )
             if (name, form) == ("常泰街道", "form1"):
                 old = {k: 888_888 for k in valid_values(form, sub.type, rng)}
-                add_submission(
-                    con, submitter=name, form=form, values=old, official=False,
-                    superseded_by=newest, received=dt.datetime(2025, 9, 20),
-                )  # fmt: skip
-    return con
+                ledger.add(name, form, old, received=dt.datetime(2025, 9, 20), version=0)
+            file_name = HOSTILE_NAME + ".xlsx" if (name, form) == ("鲤中街道", "form1") else None
+            ledger.add(name, form, valid_values(form, sub.type, rng), name=file_name)
+    for form in FORM_IDS:
+        ledger.add_everywhere("鲤城区安全生产委员会办公室", form, 777_777)
+    path = tmp_path / "warehouse.duckdb"
+    ledger.publish(path)
+    con = duckdb.connect(str(path), read_only=True)
+    yield con
+    con.close()
 
 
 def sql_total(con, form_id: str, row_key: str, column_id: str) -> float:
@@ -177,7 +170,7 @@ def sql_total(con, form_id: str, row_key: str, column_id: str) -> float:
     keys = [r.key for r in form.rows if not r.is_total] if row_key == total_row else [row_key]
     marks = ", ".join("?" for _ in keys)
     (value,) = con.execute(
-        f"""select coalesce(sum(value), 0) from official_values where quarter = ? and form = ?
+        f"""select coalesce(sum(value), 0) from unit_values where quarter = ? and form = ?
             and column_id = ? and submitter_type = ? and row_key in ({marks})""",
         [QUARTER, form_id, column_id, sub_type, *keys],
     ).fetchone()
@@ -232,9 +225,10 @@ def test_totals_survive_libreoffice_and_match_sql(warehouse, consolidated: Path,
             assert got == pytest.approx(expected), (form_id, row_key, column_id)
             checked += 1
     assert checked > 200
-    # The superseded (888 888) and rejected (999 999) versions never reach a total.
+    # The office's own return (777 777), superseded (888 888) and rejected (999 999) versions
+    # never reach a total.
     assert all(
-        (cell.value or 0) < 888_888
+        (cell.value or 0) < 777_777
         for form_id in FORM_IDS
         for row in wb[get_form(form_id).name].iter_rows()
         for cell in row
@@ -309,3 +303,79 @@ def test_front_door_accepts_the_consolidated_return(consolidated: Path):
         assert result.submitter == "鲤城区安全生产委员会办公室"
         assert not result.warnings, (form_id, [i.message for i in result.warnings])
     assert not [r for r in results if r.form is None]
+
+
+def test_sample_quarter_totals_match_the_ledger(sample_warehouse, tmp_path: Path):
+    """On the warehouse the real pipeline built from the sample: every total equals the sum of
+    the official versions' values in the ledger (return_values ⋈ submissions, no view), the
+    missing line names exactly the owed returns without an official version, and the front door
+    accepts the result."""
+    quarter = "2025Q3"
+    con = sample_warehouse.connect()
+    try:
+        out = write_consolidated(
+            con, quarter, consolidated_path(tmp_path, quarter), today=dt.date(2025, 10, 20)
+        )
+        ledger = {
+            (form, sub_type, rk, cid): total
+            for form, sub_type, rk, cid, total in con.execute(
+                """
+                select s.form, s.submitter_type, v.row_key, v.column_id, sum(v.value)
+                from return_values v join submissions s using (submission_id)
+                where s.is_official and s.quarter = ?
+                group by all
+                """,
+                [quarter],
+            ).fetchall()
+        }
+        owed = con.execute(
+            """
+            select sub.submitter, f.form
+            from submitters sub, unnest(sub.forms) as f(form)
+            where not exists (
+                select 1 from submissions s where s.is_official and s.quarter = ?
+                    and s.submitter = sub.submitter and s.form = f.form)
+            """,
+            [quarter],
+        ).fetchall()
+    finally:
+        con.close()
+    wb = load_workbook(out)
+    checked = 0
+    for form_id in FORM_IDS:
+        form, lay, ws = get_form(form_id), layout(form_id), wb[get_form(form_id).name]
+        totals = {r.key for r in form.rows if r.is_total}
+        for row_key, column_id, r, c in lay.value_cells():
+            sub_type = next(x.submitter_type for x in form.rows if row_key in (x.key, x.group))
+            keys = [x.key for x in form.rows if not x.is_total] if row_key in totals else [row_key]
+            expected = sum(ledger.get((form_id, sub_type, k, column_id), 0.0) for k in keys)
+            assert ws.cell(r + 1, c + 1).value == pytest.approx(expected), (form_id, row_key)
+            checked += 1
+        line = next(
+            str(x.value) for x in wb[f"{form.name}明细"]["A"] if str(x.value).startswith("未报送")
+        )
+        missing = sorted(s for s, f in owed if f == form_id)
+        assert line.startswith(f"未报送单位（{len(missing)} 个）")
+        assert all(name in line for name in missing)
+    assert checked > 200 and any(v for v in ledger.values())
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="front door: a 明细 cell holding a file name such as 「…季报表（2025年第三季度）.xlsx」 "
+    "is read as a 表二 title (recognise._TITLE) and the sheet then trips `assert first is not "
+    "None` in recognise._recognise_region, so the whole file is 'crashed'",
+)
+def test_front_door_accepts_the_sample_consolidated_return(sample_warehouse, tmp_path: Path):
+    quarter = "2025Q3"
+    con = sample_warehouse.connect()
+    try:
+        out = write_consolidated(con, quarter, consolidated_path(tmp_path, quarter))
+    finally:
+        con.close()
+    validate = pytest.importorskip("pipelines.validate")
+    results = validate.validate_paths([out], quarter=quarter)
+    assert {r.form for r in results} == set(FORM_IDS)
+    assert all(r.status == "accepted" for r in results), [
+        i.message for r in results for i in r.issues
+    ]
