@@ -12,7 +12,6 @@ from pipelines.assets.outputs import (
     submitter_alerts,
     submitter_reminders,
 )
-from pipelines.assets.partitions import quarters
 from pipelines.automation import (
     QUARTERLY_JOB,
     REMINDER_JOB,
@@ -40,13 +39,11 @@ QUARTERLY_ASSETS = [
 quarterly_job = dg.define_asset_job(
     QUARTERLY_JOB,
     selection=dg.AssetSelection.assets(*QUARTERLY_ASSETS),
-    partitions_def=quarters,
     description="一个或多个季度的完整流程：归档、校验、入库、指标、报告、汇总表、通知。",
 )
 reminder_job = dg.define_asset_job(
     REMINDER_JOB,
     selection=dg.AssetSelection.assets(submitter_reminders),
-    partitions_def=quarters,
     description="截止日前催报。",
 )
 

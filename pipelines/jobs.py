@@ -4,24 +4,14 @@ daemon runs (one path for data), in-process, over a range of quarter partitions 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import os
 import sys
 import time
 
 from pipelines.paths import Paths
 from pipelines.periods import Quarter
-
-log = logging.getLogger("jibao.progress")
-
-
-def _progress_to_stdout() -> None:
-    if not log.handlers:
-        handler = logging.StreamHandler(sys.stdout)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        log.addHandler(handler)
-        log.setLevel(logging.INFO)
-        log.propagate = False
+from pipelines.progress import log
+from pipelines.progress import to_stdout as _progress_to_stdout
 
 
 def quarters_in_drop_folder(paths: Paths) -> list[str]:
@@ -108,9 +98,9 @@ def _summary(paths: Paths, keys: list[str]) -> None:
     log.info("季度      通过  退回  无法读取")
     for q, a, r, u in rows:
         log.info(f"{q}  {a:>5} {r:>5} {u:>7}")
-    log.info(f"数据仓库：{paths.warehouse}")
-    for key in keys:
-        log.info(f"{key} 报告与汇总表：{paths.report_dir(key)}  通知：{paths.outbox_dir(key)}")
+    log.info(f'数据仓库（只读查询：jibao sql "select …"）：{paths.warehouse}')
+    log.info(f"进展报告与区级汇总表：{paths.reports}/<季度>/")
+    log.info(f"给报送单位的通知与标注副本：{paths.outbox}/<季度>/<单位>/")
 
 
 def run_demo() -> int:
@@ -120,7 +110,11 @@ def run_demo() -> int:
         from pipelines.sample import write_sample
 
         log.info(f"data/raw/ 为空：写入样例报送数据到 {paths.raw}")
-        write_sample(paths.raw)
+        manifest = write_sample(paths.raw)
+        log.info(
+            f"样例：{len(manifest.files)} 个文件，{manifest.quarters[0]}–{manifest.quarters[-1]}，"
+            f"含 {len(manifest.defect_kinds)} 类常见填报问题、迟报、重报和缺报"
+        )
     return run_pipeline(paths=paths)
 
 

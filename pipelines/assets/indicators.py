@@ -1,12 +1,12 @@
 """The indicator views of sql/ over the published warehouse, checked and previewed per quarter."""
 
-
 import time
 
 import dagster as dg
 
 from pipelines.assets.ingest import ordered, warehouse_tables
 from pipelines.assets.partitions import one_run, quarters
+from pipelines.progress import say
 from pipelines.resources import JibaoPaths, Warehouse
 
 INDICATOR_VIEWS = (
@@ -43,5 +43,6 @@ def indicators(
                 [keys],
             ).fetchone()[0]
     md = "| 视图 | 行数 |\n|---|---|\n" + "\n".join(f"| {v} | {n} |" for v, n in counts.items())
+    say(context, f"指标视图已刷新（{len(counts)} 个，{time.perf_counter() - started:.1f} 秒）")
     meta = {"rows": dg.MetadataValue.md(md), "seconds": round(time.perf_counter() - started, 3)}
     return dg.MaterializeResult(metadata=meta)

@@ -1,6 +1,5 @@
 """Raw files → validated returns → the published warehouse, per quarter."""
 
-
 from collections import Counter
 
 import dagster as dg
@@ -8,6 +7,7 @@ import dagster as dg
 from pipelines import staging, warehouse
 from pipelines.assets.partitions import WAREHOUSE_POOL, one_run, quarters
 from pipelines.periods import Quarter
+from pipelines.progress import say
 from pipelines.resources import JibaoPaths, Warehouse
 from pipelines.validate import validate_paths
 
@@ -31,7 +31,7 @@ def raw_files(context: dg.AssetExecutionContext, jibao: JibaoPaths) -> dg.Materi
         received = warehouse.scan_drop_folder(paths, Quarter.parse(key))
         staging.save(paths, key, "received", received)
         counts[key] = len(received)
-        context.log.info(f"{key}: {len(received)} 个文件")
+        say(context, f"{key} 收到文件 {len(received)} 个（已归档）")
     return dg.MaterializeResult(metadata={"files": sum(counts.values()), "per_quarter": counts})
 
 
@@ -54,7 +54,13 @@ def returns(context: dg.AssetExecutionContext, jibao: JibaoPaths) -> dg.Material
         for r in results:
             r.file = by_archive.get(r.file, r.file)
         staging.save(paths, key, "returns", results)
-        status.update(r.status for r in results)
+        counts = Counter(r.status for r in results)
+        status.update(counts)
+        say(
+            context,
+            f"{key} 校验报表 {len(results)} 份：通过 {counts['accepted']}，退回 {counts['rejected']}，"
+            f"无法读取 {counts['unreadable']}",
+        )
     preview = "\n".join(f"| {k} | {v} |" for k, v in sorted(status.items()))
     return dg.MaterializeResult(
         metadata={
@@ -79,13 +85,25 @@ def warehouse_tables(
     paths = jibao.paths
     keys = ordered(context)
 
-    def build(con) -> None:
-        for key in keys:
-            received = staging.load_received(paths, key)
-            results = staging.load_results(paths, key)
-            warehouse.load_quarter(con, Quarter.parse(key), received, results)
-
-    target = warehouse.publish(paths, build, target=warehouse_db.file(paths))
+    batches = [
+        (
+            Quarter.parse(key),
+            staging.load_received(paths, key),
+            staging.load_results(paths, key),
+            warehouse.read_explanations(paths, key),
+        )
+        for key in keys
+    ]
+    target = warehouse_db.file(paths)
+    summaries = warehouse.publish(
+        paths, lambda con: warehouse.load_batches(con, batches), target=target
+    )
+    for s in summaries:
+        say(
+            context,
+            f"{s.quarter} 入库：正式版本 {s.official} 份，数据 {s.values} 项，"
+            f"跨季度核对问题 {s.history_issues} 条",
+        )
     with warehouse_db.reader(paths) as con:
         rows = con.execute(
             "select quarter, count(*) filter (where is_official), count(*) from submissions "

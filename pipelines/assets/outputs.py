@@ -1,7 +1,6 @@
 """What the office sends out, per quarter: the leaders' report, the consolidated district return
 and the alerts (and, before the due date, reminders) to submitters."""
 
-
 import datetime as dt
 
 import dagster as dg
@@ -10,6 +9,7 @@ from pipelines import warehouse
 from pipelines.assets.indicators import indicators
 from pipelines.assets.ingest import ordered
 from pipelines.assets.partitions import WAREHOUSE_POOL, one_run, quarters
+from pipelines.progress import say
 from pipelines.resources import JibaoPaths, Warehouse
 
 
@@ -42,6 +42,7 @@ def leaders_report(
     with warehouse_db.reader(paths) as con:
         for key in ordered(context):
             written.append(str(write_report(con, key, report_path(paths.reports, key))))
+            say(context, f"{key} 进展报告：{written[-1]}")
     return dg.MaterializeResult(
         metadata={"files": dg.MetadataValue.md("\n".join(f"- {w}" for w in written))}
     )
@@ -65,9 +66,23 @@ def consolidated_return(
     with warehouse_db.reader(paths) as con:
         for key in ordered(context):
             written.append(str(write_consolidated(con, key, consolidated_path(paths.reports, key))))
+            say(context, f"{key} 区级汇总表：{written[-1]}")
     return dg.MaterializeResult(
         metadata={"files": dg.MetadataValue.md("\n".join(f"- {w}" for w in written))}
     )
+
+
+def _alert_line(run) -> str:
+    """「12 份；邮件/机器人发送 3，失败 0；与上次相同未重发 2」"""
+    channels = [d for d in run.deliveries if d.channel != "file"]
+    line = f"{len(run.alerts)} 份"
+    if channels:
+        line += (
+            f"；邮件/机器人发送 {sum(d.status == 'sent' for d in channels)}，失败 {len(run.failed)}"
+        )
+    if run.unchanged:
+        line += f"；与上次相同未重发 {len(run.unchanged)}"
+    return line
 
 
 @dg.asset(
@@ -92,7 +107,8 @@ def submitter_alerts(
 
     def build(con) -> None:
         for key in ordered(context):
-            runs[key] = write_alerts(con, paths, key, today=config.day(), send=config.send)
+            runs[key] = r = write_alerts(con, paths, key, today=config.day(), send=config.send)
+            say(context, f"{key} 问题通知 {_alert_line(r)}：{paths.outbox_dir(key)}")
 
     warehouse.publish(paths, build, target=warehouse_db.file(paths))
     lines = [
@@ -124,7 +140,8 @@ def submitter_reminders(
 
     def build(con) -> None:
         for key in ordered(context):
-            runs[key] = write_reminders(con, paths, key, today=config.day(), send=config.send)
+            runs[key] = r = write_reminders(con, paths, key, today=config.day(), send=config.send)
+            say(context, f"{key} 催报提醒 {len(r.alerts)} 份")
 
     warehouse.publish(paths, build, target=warehouse_db.file(paths))
     return dg.MaterializeResult(metadata={k: len(r.alerts) for k, r in runs.items()})

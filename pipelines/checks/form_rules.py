@@ -20,10 +20,13 @@ def official_breaches(con: duckdb.DuckDBPyConnection) -> list[cross.Breach | tup
     """Re-run the schema and cross-cell rules over official_values, per form."""
     out: list = []
     for form_id, form in load_forms().items():
-        long = con.execute(
-            "select submission_id, row_key, column_id, value from official_values where form = ?",
-            [form_id],
-        ).pl()
+        long = pl.DataFrame(
+            con.sql(
+                "select submission_id, row_key, column_id, value from official_values "
+                "where form = ?",
+                params=[form_id],
+            )
+        )
         if long.is_empty():
             continue
         wide = long.pivot(on="column_id", index=["submission_id", "row_key"], values="value")
