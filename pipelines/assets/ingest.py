@@ -10,6 +10,7 @@ from pipelines.periods import Quarter
 from pipelines.progress import say
 from pipelines.resources import JibaoPaths, Warehouse
 from pipelines.validate import validate_paths
+from pipelines.warehouse.integrity import assert_publishable
 
 
 def ordered(context: dg.AssetExecutionContext) -> list[str]:
@@ -95,9 +96,13 @@ def warehouse_tables(
         for key in keys
     ]
     target = warehouse_db.file(paths)
-    summaries = warehouse.publish(
-        paths, lambda con: warehouse.load_batches(con, batches), target=target
-    )
+
+    def build(con) -> list:
+        summaries = warehouse.load_batches(con, batches)
+        assert_publishable(con)  # raises: the copy is discarded, the published file untouched
+        return summaries
+
+    summaries = warehouse.publish(paths, build, target=target)
     for s in summaries:
         say(
             context,
