@@ -27,10 +27,17 @@ def quarters_in_drop_folder(paths: Paths) -> list[str]:
 
 
 def execute(
-    paths: Paths, first: str, last: str, *, today: dt.date | None = None, send: bool = True
+    paths: Paths,
+    first: str,
+    last: str,
+    *,
+    today: dt.date | None = None,
+    send: bool = True,
+    job_name: str = "quarterly_job",
 ):
-    """Run quarterly_job over [first, last] in one in-process run. DAGSTER_HOME, when set, keeps
-    the run history; otherwise an ephemeral instance is used."""
+    """Run a job of the code location (quarterly_job, reminder_job) over [first, last] in one
+    in-process run. DAGSTER_HOME, when set, keeps the run history; otherwise an ephemeral
+    instance is used."""
     import dagster as dg
 
     from pipelines.definitions import defs
@@ -42,11 +49,13 @@ def execute(
     )
     send_config = {"config": {"today": (today or dt.date.today()).isoformat(), "send": send}}
     run_config = {
-        "ops": {"submitter_alerts": send_config},
+        "ops": {
+            "submitter_reminders" if job_name == "reminder_job" else "submitter_alerts": send_config
+        },
         "loggers": {"console": {"config": {"log_level": "WARNING"}}},
         "resources": {"jibao": {"config": {"home": str(paths.root)}}},
     }
-    job = defs.resolve_job_def("quarterly_job")
+    job = defs.resolve_job_def(job_name)
     return job.execute_in_process(
         run_config=run_config,
         instance=instance,

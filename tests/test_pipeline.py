@@ -283,3 +283,29 @@ def test_sql_command_prints_a_query_result_from_the_published_warehouse(demo):
     bad = jibao(home, "sql", "select * from no_such_table")
     assert bad.returncode == 1
     assert "Traceback" not in bad.stderr and "查询出错" in bad.stderr
+
+
+def test_reminder_job_before_the_due_date_reminds_exactly_those_without_an_accepted_return(demo):
+    """reminder_job as the reminder schedule starts it (five days before the due date), letters
+    only; the addressees are the submitters that reporting_status shows missing a form."""
+    from pipelines.jobs import execute
+
+    home, out = demo
+    assert out.returncode == 0
+    paths = Paths(home)
+    q = "2026Q1"
+    day = periods.reminder_date(periods.Quarter.parse(q))
+    result = execute(paths, q, q, today=day, send=False, job_name="reminder_job")
+    assert result.success
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        missing = {
+            s
+            for (s,) in con.execute(
+                "select distinct submitter from reporting_status "
+                "where quarter = ? and expected and missing",
+                [q],
+            ).fetchall()
+        }
+    reminded = {p.parent.name for p in paths.outbox_dir(q).rglob(f"报送提醒_{q}.md")}
+    assert missing, "the sample plants missing returns in every quarter"
+    assert reminded == missing
