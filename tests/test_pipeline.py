@@ -17,6 +17,7 @@ import pytest
 from openpyxl import load_workbook
 
 from pipelines import periods
+from pipelines.assets.indicators import INDICATOR_VIEWS
 from pipelines.automation import (
     drop_folder_sensor,
     late_returns_schedule,
@@ -26,16 +27,6 @@ from pipelines.paths import Paths
 from pipelines.resources import JibaoPaths
 
 SAMPLE_QUARTERS = ["2025Q1", "2025Q2", "2025Q3", "2025Q4", "2026Q1"]
-INDICATOR_VIEWS = [
-    "reporting_status",
-    "target_progress",
-    "risk_distribution",
-    "hazard_closure",
-    "measure_coverage",
-    "star_mix",
-    "new_activity",
-    "performance_scores",
-]
 
 
 def jibao(home: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:

@@ -77,12 +77,28 @@ def _alert_line(run) -> str:
     channels = [d for d in run.deliveries if d.channel != "file"]
     line = f"{len(run.alerts)} 份"
     if channels:
-        line += (
-            f"；邮件/机器人发送 {sum(d.status == 'sent' for d in channels)}，失败 {len(run.failed)}"
-        )
+        sent = sum(d.status == "sent" for d in channels)
+        line += f"；邮件/机器人发送 {sent}，失败 {len(run.failed)}"
     if run.unchanged:
         line += f"；与上次相同未重发 {len(run.unchanged)}"
     return line
+
+
+def _letters(context, config: SendConfig, jibao: JibaoPaths, warehouse_db: Warehouse, write, label):
+    """Write (and send) one kind of letter per quarter of the run. Deliveries are recorded in the
+    warehouse, so this goes through publish like every other writer."""
+    paths = jibao.paths
+    lines = []
+
+    def build(con) -> None:
+        for key in ordered(context):
+            run = write(con, paths, key, today=config.day(), send=config.send)
+            say(context, f"{key} {label} {_alert_line(run)}：{paths.outbox_dir(key)}")
+            lines.append(f"| {key} | {_alert_line(run)} |")
+
+    warehouse.publish(paths, build, target=warehouse_db.file(paths))
+    md = f"| 季度 | {label} |\n|---|---|\n" + "\n".join(lines)
+    return dg.MaterializeResult(metadata={"letters": dg.MetadataValue.md(md)})
 
 
 @dg.asset(
@@ -102,21 +118,7 @@ def submitter_alerts(
 ) -> dg.MaterializeResult:
     from pipelines.outputs.alerts import write_alerts
 
-    paths = jibao.paths
-    runs = {}
-
-    def build(con) -> None:
-        for key in ordered(context):
-            runs[key] = r = write_alerts(con, paths, key, today=config.day(), send=config.send)
-            say(context, f"{key} 问题通知 {_alert_line(r)}：{paths.outbox_dir(key)}")
-
-    warehouse.publish(paths, build, target=warehouse_db.file(paths))
-    lines = [
-        f"| {k} | {len(r.alerts)} | {len(r.sent)} 已发送，{len(r.failed)} 失败，{len(r.unchanged)} 未变化 |"
-        for k, r in runs.items()
-    ]
-    md = "| 季度 | 通知 | 发送 |\n|---|---|---|\n" + "\n".join(lines)
-    return dg.MaterializeResult(metadata={"alerts": dg.MetadataValue.md(md)})
+    return _letters(context, config, jibao, warehouse_db, write_alerts, "问题通知")
 
 
 @dg.asset(
@@ -135,13 +137,4 @@ def submitter_reminders(
 ) -> dg.MaterializeResult:
     from pipelines.outputs.alerts import write_reminders
 
-    paths = jibao.paths
-    runs = {}
-
-    def build(con) -> None:
-        for key in ordered(context):
-            runs[key] = r = write_reminders(con, paths, key, today=config.day(), send=config.send)
-            say(context, f"{key} 催报提醒 {len(r.alerts)} 份")
-
-    warehouse.publish(paths, build, target=warehouse_db.file(paths))
-    return dg.MaterializeResult(metadata={k: len(r.alerts) for k, r in runs.items()})
+    return _letters(context, config, jibao, warehouse_db, write_reminders, "催报提醒")
