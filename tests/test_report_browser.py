@@ -55,9 +55,9 @@ def _open(page_factory, report: Path, viewport: dict[str, int]):
 @pytest.fixture(scope="module")
 def report_file(tmp_path_factory) -> tuple[Path, str]:
     import duckdb
-    from tests.test_report import QUARTER, build_fixture_warehouse
 
     from pipelines.outputs.report import write_report
+    from tests.test_report import QUARTER, build_fixture_warehouse
 
     root = tmp_path_factory.mktemp("report")
     db = build_fixture_warehouse(root / "warehouse.duckdb")
