@@ -75,27 +75,20 @@ def f4(**categories: dict) -> dict[tuple[str, str], float]:
     """表四: per category base, 三张清单, 四色, (自查, 整改), (发现, 督促整改), (处罚隐患, 整改);
     the 总数 row is the column sums, as the rules require."""
     out: dict[tuple[str, str], float] = {}
-    for cat, c in categories.items():
-        row = {
-            "venues_base": c["base"],
-            "three_lists": c["tl"],
-            **dict(
-                zip(
-                    ("risk_red", "risk_orange", "risk_yellow", "risk_blue"),
-                    c["colours"],
-                    strict=True,
-                )
-            ),
-        }
+    colours = ("risk_red", "risk_orange", "risk_yellow", "risk_blue")
+    for category, c in categories.items():
+        row = {"venues_base": c["base"], "three_lists": c["tl"]}
+        row |= dict(zip(colours, c["colours"], strict=True))
         row |= {"hazards_found": c["self"][0], "hazards_fixed": c["self"][1]}
-        row |= {k: v for k, v in f3(c.get("insp", (0, 0)), c.get("pen", (0, 0))).items()}
+        row |= f3(c["insp"], c["pen"])
         for col, v in row.items():
-            out[(cat, col)] = v
+            out[(category, col)] = v
             out[("total", col)] = out.get(("total", col), 0) + v
     return out
 
 
 def cat(base, tl, colours, self_, insp=(0, 0), pen=(0, 0)) -> dict:
+    """One 表四 category: base, 三张清单, 四色, (自查, 整改), (发现, 督促整改), (处罚隐患, 整改)."""
     return {"base": base, "tl": tl, "colours": colours, "self": self_, "insp": insp, "pen": pen}
 
 
