@@ -1,7 +1,7 @@
 """Configuration copied into reference tables, so that views stay plain SQL.
 
 Reloaded wholesale on every refresh: the YAML files are the source of truth and a table that
-merely mirrors them must never drift. Rows are few (hundreds), so plain executemany is fine here.
+merely mirrors them must never drift.
 """
 
 from __future__ import annotations
@@ -9,18 +9,37 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 import duckdb
+import polars as pl
 
 from pipelines import config, periods
 from pipelines.forms import FORM_IDS, get_form
 from pipelines.periods import Quarter
 from pipelines.registry import load_registry
+from pipelines.warehouse.frames import insert_frame
 
 
 def _replace(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Sequence]) -> None:
+    """Replace the table's rows. Through one Arrow frame, not executemany: a province-scale
+    registry (tens of thousands of submitters and targets) would take minutes row by row."""
     con.execute(f"delete from {table}")
     if rows:
-        marks = ", ".join("?" * len(rows[0]))
-        con.executemany(f"insert into {table} values ({marks})", [list(r) for r in rows])
+        columns = [
+            name
+            for (name,) in con.execute(
+                "select column_name from duckdb_columns() where table_name = ? "
+                "order by column_index",
+                [table],
+            ).fetchall()
+        ]
+        frame = pl.DataFrame(
+            [list(r) for r in rows],
+            schema=columns,
+            orient="row",
+            strict=False,
+            infer_schema_length=None,
+        )
+        # An all-NULL column infers as polars Null, which DuckDB cannot read through Arrow.
+        insert_frame(con, table, frame.with_columns(pl.col(pl.Null).cast(pl.String)))
 
 
 def load(con: duckdb.DuckDBPyConnection) -> None:
