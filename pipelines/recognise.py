@@ -11,11 +11,10 @@ import contextlib
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-
-from openpyxl.utils import get_column_letter
+from functools import lru_cache
 
 from pipelines import config, periods
-from pipelines.forms import ColumnSpec, FormSpec, RowSpec, load_forms
+from pipelines.forms import ColumnSpec, FormSpec, RowSpec, load_forms, per_form
 from pipelines.reader.model import SheetGrid
 from pipelines.registry import Submitter, load_registry
 from pipelines.text import norm, strip_unit
@@ -28,9 +27,22 @@ _DATE = re.compile(r"(20\d\d)\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _FIELD_END = re.compile(r"填表人|联系电话|填报日期|日期|审核人|负责人")
 MAX_HEADER_SCAN = 40  # rows searched for a title or header above a table
 
+# Labels repeat across every sheet of a batch: normalising each distinct text once is most of
+# what recognition costs. Bounded, so a hostile sheet of unique strings cannot grow it forever.
+_norm = lru_cache(maxsize=1 << 16)(norm)
+_strip_unit = lru_cache(maxsize=1 << 12)(strip_unit)
 
+
+@lru_cache(maxsize=1 << 14)
 def a1(r: int, c: int) -> str:
-    return f"{get_column_letter(c + 1)}{r + 1}"
+    """0-based (row, column) → "K7". Not openpyxl's helper: importing openpyxl would cost every
+    reader worker a second."""
+    letters = ""
+    n = c + 1
+    while n:
+        n, rem = divmod(n - 1, 26)
+        letters = chr(65 + rem) + letters
+    return f"{letters}{r + 1}"
 
 
 @dataclass(slots=True)
@@ -72,27 +84,37 @@ class Recognised:
 
 
 class _Grid:
-    """A sheet with merged ranges filled in, normalised text cached."""
+    """A sheet with its text normalised once: ``own`` per cell, ``texts`` with merged ranges
+    filled from their top-left cell (labels are read through merges, values never are)."""
 
     def __init__(self, sheet: SheetGrid) -> None:
         self.sheet = sheet
         self.cells = sheet.cells
-        self.n_rows = len(sheet.cells)
-        self.n_cols = max((len(r) for r in sheet.cells), default=0)
+        self.n_rows = n_rows = len(sheet.cells)
+        self.n_cols = n_cols = max((len(r) for r in sheet.cells), default=0)
+        blank = [""] * n_cols
+        own = [
+            [_norm(v) if isinstance(v, str) else "" for v in row] + blank[len(row) :]
+            for row in sheet.cells
+        ]
         self.origin: dict[tuple[int, int], tuple[int, int]] = {}
+        texts = own
         for r0, c0, r1, c1 in sheet.merged:
             if r1 - r0 > 500 or c1 - c0 > 300:  # absurd merges (hostile files) fill nothing
                 continue
-            for r in range(r0, min(r1, self.n_rows - 1) + 1):
+            if texts is own:
+                texts = [row[:] for row in own]
+            fill = own[r0][c0] if r0 < n_rows and c0 < n_cols else ""
+            for r in range(r0, min(r1, n_rows - 1) + 1):
+                row = texts[r]
                 for c in range(c0, c1 + 1):
                     if (r, c) != (r0, c0):
                         self.origin[(r, c)] = (r0, c0)
-        self._norm: dict[tuple[int, int], str] = {}
-
-    def raw(self, r: int, c: int) -> object:
-        r, c = self.origin.get((r, c), (r, c))
-        row = self.cells[r] if 0 <= r < self.n_rows else ()
-        return row[c] if 0 <= c < len(row) else None
+                        if c < n_cols:
+                            row[c] = fill
+        self.own_texts = own
+        self.texts = texts
+        self._rows: dict[int, list[tuple[int, str]]] = {}
 
     def own(self, r: int, c: int) -> object:
         """The cell itself, not its merge origin (values are never duplicated by merges)."""
@@ -100,15 +122,18 @@ class _Grid:
         return row[c] if 0 <= c < len(row) else None
 
     def text(self, r: int, c: int) -> str:
-        key = (r, c)
-        if key not in self._norm:
-            v = self.raw(r, c)
-            self._norm[key] = norm(v) if isinstance(v, str) else ""
-        return self._norm[key]
+        """Normalised text at (r, c), read through merges; "" for numbers, blanks, off-grid."""
+        if 0 <= r < self.n_rows and 0 <= c < self.n_cols:
+            return self.texts[r][c]
+        return ""
 
     def row_texts(self, r: int) -> list[tuple[int, str]]:
-        row = self.cells[r] if 0 <= r < self.n_rows else ()
-        return [(c, norm(v)) for c, v in enumerate(row) if isinstance(v, str) and v.strip()]
+        """(column, normalised text) of the row's own non-blank text cells; cached per row."""
+        got = self._rows.get(r)
+        if got is None:
+            row = self.own_texts[r] if 0 <= r < self.n_rows else ()
+            got = self._rows[r] = [(c, t) for c, t in enumerate(row) if t]
+        return got
 
 
 def _title_rows(grid: _Grid) -> list[tuple[int, str, int | None]]:
@@ -124,6 +149,7 @@ def _title_rows(grid: _Grid) -> list[tuple[int, str, int | None]]:
     return found
 
 
+@per_form
 def _row_matchers(form: FormSpec) -> dict[str, list[RowSpec]]:
     out: dict[str, list[RowSpec]] = {}
     for row in form.rows:
@@ -132,13 +158,14 @@ def _row_matchers(form: FormSpec) -> dict[str, list[RowSpec]]:
     return out
 
 
+@per_form
 def _column_index(form: FormSpec) -> dict[str, list[ColumnSpec]]:
     """Every path suffix of every column (with and without units) → the columns it names."""
     idx: dict[str, list[ColumnSpec]] = {}
     for col in form.columns:
         for leaf in (col.label, *col.aliases):
             path = [norm(x) for x in (*col.path[:-1], leaf)]
-            for variant in (path, [strip_unit(x) for x in path]):
+            for variant in (path, [_strip_unit(x) for x in path]):
                 for k in range(1, len(variant) + 1):
                     key = "/".join(variant[-k:])
                     bucket = idx.setdefault(key, [])
@@ -159,25 +186,53 @@ def _header_path(grid: _Grid, top: int, bottom: int, c: int) -> list[str]:
 def _match_columns(
     form: FormSpec, grid: _Grid, top: int, bottom: int, first_col: int
 ) -> dict[str, int]:
-    """Map column ids to sheet columns by their header paths, longest matching suffix first;
-    ties go to the leftmost unassigned column of the form (headers repeat, e.g. 场次)."""
-    idx = _column_index(form)
+    """Map column ids to sheet columns by their header paths, longest matching suffix first
+    (with units, then without); ties go to the leftmost unassigned column of the form (headers
+    repeat, e.g. 场次)."""
     assigned: dict[str, int] = {}
     for c in range(first_col, grid.n_cols):
         path = _header_path(grid, top, bottom, c)
         if not path:
             continue
-        for variant in (path, [strip_unit(x) for x in path]):
-            hit = None
-            for k in range(len(variant), 0, -1):
-                cands = [x for x in idx.get("/".join(variant[-k:]), []) if x.id not in assigned]
-                if cands:
-                    hit = cands[0]
-                    break
-            if hit:
-                assigned[hit.id] = c
+        for col in _path_candidates(form, tuple(path)):
+            if col.id not in assigned:
+                assigned[col.id] = c
                 break
     return assigned
+
+
+@per_form
+def _path_memo(form: FormSpec) -> dict[tuple[str, ...], tuple[ColumnSpec, ...]]:
+    return {}
+
+
+def _path_candidates(form: FormSpec, path: tuple[str, ...]) -> tuple[ColumnSpec, ...]:
+    """The columns a header path may name, best first: the first not yet assigned is taken.
+    Memoised per form: every copy of a template has the same header paths."""
+    memo = _path_memo(form)
+    got = memo.get(path)
+    if got is None:
+        idx = _column_index(form)
+        order: dict[str, ColumnSpec] = {}
+        for variant in (path, tuple(_strip_unit(x) for x in path)):
+            for k in range(len(variant), 0, -1):
+                for col in idx.get("/".join(variant[-k:]), ()):
+                    order.setdefault(col.id, col)
+        if len(memo) > 4096:  # hostile sheets with endless distinct headers
+            memo.clear()
+        got = memo[path] = tuple(order.values())
+    return got
+
+
+@per_form
+def _group_keys(form: FormSpec) -> dict[str, str | None]:
+    """Normalised 表二 group label (e.g. 街道) → group key."""
+    return {norm(r.group_label): r.group for r in form.rows if r.group_label}
+
+
+@per_form
+def _value_leafs(form: FormSpec) -> frozenset[str]:
+    return frozenset(norm(c.label) for c in form.value_columns)
 
 
 def _find_rows(
@@ -185,12 +240,14 @@ def _find_rows(
 ) -> tuple[dict[str, int], list[tuple[int, str]], int | None]:
     """Data rows between start and end: row_key → sheet row, unknown labels, first data row."""
     matchers = _row_matchers(form)
-    groups = {norm(r.group_label): r.group for r in form.rows if r.group_label}
+    groups = _group_keys(form)
     found: dict[str, int] = {}
     unknown: list[tuple[int, str]] = []
     first: int | None = None
-    for r in range(start, end):
-        texts = [grid.text(r, c) for c in label_cols]
+    lo, hi = label_cols.start, label_cols.stop
+    for r in range(start, min(end, grid.n_rows)):
+        texts = grid.texts[r][lo:hi]
+        texts += [""] * (hi - lo - len(texts))
         joined = "".join(texts)
         if joined.startswith("注") or joined.startswith("备注"):
             break
@@ -216,17 +273,17 @@ def _find_rows(
 def _parse_header_line(grid: _Grid, start: int, end: int) -> dict:
     """填报单位 / 填表人 / 联系电话 / date from the lines between the title and the table."""
     info: dict = {"unit": None, "filled_by": None, "phone": None, "date": None}
-    for r in range(start, end):
-        row = grid.cells[r] if r < grid.n_rows else []
-        texts = [(c, v) for c, v in enumerate(row) if v not in (None, "")]
+    for r in range(start, min(end, grid.n_rows)):
+        row = grid.cells[r]
+        texts = [(c, v) for c, v in enumerate(row) if v is not None and v != ""]
         if not texts:
             continue
-        for i, (_c, v) in enumerate(texts):
+        own = grid.own_texts[r]
+        for i, (c, v) in enumerate(texts):
             if isinstance(v, dt.datetime | dt.date) and info["date"] is None:
                 info["date"] = v.date() if isinstance(v, dt.datetime) else v
                 continue
-            s = str(v)
-            ns = norm(s)
+            ns = own[c] if isinstance(v, str) else norm(v)
             for key, label in (
                 ("unit", "填报单位"),
                 ("filled_by", "填表人"),
@@ -292,9 +349,9 @@ def recognise_sheet(sheet: SheetGrid) -> list[Recognised]:
 def _guess_form(grid: _Grid) -> FormSpec | None:
     """Without a title: the form whose row labels and header labels the sheet matches best."""
     best, best_score = None, 0.0
+    texts = {t for r in range(min(grid.n_rows, MAX_HEADER_SCAN)) for _, t in grid.row_texts(r)}
     for form in load_forms().values():
-        leafs = {norm(c.label) for c in form.value_columns}
-        texts = {t for r in range(min(grid.n_rows, MAX_HEADER_SCAN)) for _, t in grid.row_texts(r)}
+        leafs = _value_leafs(form)
         score = len(leafs & texts) / max(len(leafs), 1)
         if score > best_score:
             best, best_score = form, score
@@ -303,7 +360,7 @@ def _guess_form(grid: _Grid) -> FormSpec | None:
 
 def _locate_label_cols(grid: _Grid, form: FormSpec, start: int, end: int) -> range | None:
     matchers = _row_matchers(form)
-    groups = {norm(r.group_label) for r in form.rows if r.group_label}
+    groups = _group_keys(form)
     for r in range(start, end):
         for c, t in grid.row_texts(r):
             if t in matchers or t in groups:
@@ -357,19 +414,39 @@ def _fill_header(rec: Recognised, info: dict) -> None:
     rec.filled_by = info["filled_by"]
     rec.phone = info["phone"]
     rec.header_date = info["date"]
-    rec.submitter = load_registry().resolve(info["unit"]) if info["unit"] else None
+    rec.submitter = _resolve(info["unit"]) if info["unit"] else None
+
+
+_resolved: dict[str, Submitter | None] = {}
+_resolved_by: list[object] = [None]
+
+
+def _resolve(text: str) -> Submitter | None:
+    """Registry lookup of 填报单位, memoised while the registry stays the same object."""
+    reg = load_registry()
+    if _resolved_by[0] is not reg or len(_resolved) > 4096:
+        _resolved.clear()
+        _resolved_by[0] = reg
+    if text not in _resolved:
+        _resolved[text] = reg.resolve(text)
+    return _resolved[text]
 
 
 def _take_cells(rec: Recognised, grid: _Grid, rows: dict[str, int], cols: dict[str, int]) -> None:
     form = rec.form
     fwv = grid.sheet.formulas_without_value
+    cells, append = grid.cells, rec.cells.append
+    ordered = [(row.key, rows[row.key]) for row in form.rows if row.key in rows]  # inside the grid
+    groups = {
+        group: sorted(rows[r.key] for r in form.rows if r.group == group and r.key in rows)
+        for group in dict.fromkeys(r.group for r in form.rows)
+    }
     for col in form.value_columns:
         c = cols.get(col.id)
         if c is None:
             continue
         if col.scope == "type":
-            for group in dict.fromkeys(r.group for r in form.rows):
-                grows = sorted(rows[r.key] for r in form.rows if r.group == group and r.key in rows)
+            for group, grows in groups.items():
                 if not grows:
                     continue
                 # The merged cell's value sits in its top-left cell; an unmerged copy may put it lower.
@@ -377,10 +454,10 @@ def _take_cells(rec: Recognised, grid: _Grid, rows: dict[str, int], cols: dict[s
                 r, cc = grid.origin.get((r, c), (r, c))
                 rec.cells.append(RawCell(group, col.id, grid.own(r, cc), r, cc, (r, cc) in fwv))
         else:
-            for row in form.rows:
-                r = rows.get(row.key)
-                if r is not None:
-                    rec.cells.append(RawCell(row.key, col.id, grid.own(r, c), r, c, (r, c) in fwv))
+            for key, r in ordered:
+                line = cells[r]
+                value = line[c] if c < len(line) else None
+                append(RawCell(key, col.id, value, r, c, (r, c) in fwv))
 
 
 def quarter_from_date(day: dt.date) -> periods.Quarter:

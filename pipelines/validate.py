@@ -1,31 +1,36 @@
 """The front door: paths → ReturnResults. Every file ends accepted, rejected with reasons, or
 unreadable with a reason.
 
-Reading happens in worker processes (pipelines.reader); recognition and cell coercion per
-return; schema and cross-cell rules run once per form over the whole batch, so a folder of
-returns costs one pandera call per form rather than one per sheet.
+Per file, in a worker process (pipelines.reader, with its memory and time limits): read,
+recognise, coerce cells (`examine`); only the returns found cross the pipe, not the grids.
+Schema and cross-cell rules then run here once per form over the whole batch, so a folder of
+returns costs one pandera call per form rather than one per sheet. polars and pandera are
+imported only for that step, so workers stay small.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import operator
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-
-import polars as pl
+from typing import TYPE_CHECKING
 
 from pipelines import periods
-from pipelines.forms import ColumnSpec, FormSpec, get_form
+from pipelines.forms import ColumnSpec, FormSpec, get_form, per_form
 from pipelines.model import Issue, ReturnResult, Value
 from pipelines.reader import read_many
 from pipelines.reader.model import Unreadable, WorkbookGrid
 from pipelines.recognise import Recognised, quarter_from_date, recognise_sheet
 from pipelines.registry import load_registry
-from pipelines.rules import cross, schema
 from pipelines.rules.coerce import coerce
 from pipelines.rules.messages import fmt, render, severity, where
+
+if TYPE_CHECKING:
+    from pipelines.rules import cross
 
 # Files that live beside the returns in a drop folder and are not returns.
 SIDECARS = {"received.csv", "explanations.csv", "manifest.json"}
@@ -68,6 +73,41 @@ class _Pending:
     rows: dict[str, dict[str, float | None]] = field(default_factory=dict)  # own rows' values
     cells: dict[tuple[str, str], str] = field(default_factory=dict)  # (row, col) → A1
 
+    @classmethod
+    def of(cls, result: ReturnResult) -> _Pending:
+        """Rebuilt from the result's values: they hold the same cells, so the worker sends
+        only the result."""
+        assert result.form is not None
+        pend = cls(result, get_form(result.form))
+        for v in result.values:
+            pend.rows.setdefault(v.row_key, {})[v.column_id] = v.value
+            pend.cells[(v.row_key, v.column_id)] = v.cell
+        return pend
+
+
+# ---- results cross the worker pipe as plain tuples: pickling slotted dataclasses one by one
+# ---- cost more than the checks that produced them.
+_RESULT_FIELDS = tuple(f.name for f in fields(ReturnResult))
+_result_tuple = operator.attrgetter(*_RESULT_FIELDS)
+_issue_tuple = operator.attrgetter(*(f.name for f in fields(Issue)))
+_value_tuple = operator.attrgetter(*(f.name for f in fields(Value)))
+_ISSUES, _VALUES = _RESULT_FIELDS.index("issues"), _RESULT_FIELDS.index("values")
+Packed = tuple[bool, tuple]  # (awaits the batch rules, the result's fields)
+
+
+def _pack(result: ReturnResult, pending: bool) -> Packed:
+    row = list(_result_tuple(result))
+    row[_ISSUES] = [_issue_tuple(i) for i in result.issues]
+    row[_VALUES] = [_value_tuple(v) for v in result.values]
+    return pending, tuple(row)
+
+
+def _unpack(row: tuple) -> ReturnResult:
+    result = ReturnResult(*row)
+    result.issues = [Issue(*i) for i in row[_ISSUES]]
+    result.values = [Value(*v) for v in row[_VALUES]]
+    return result
+
 
 def validate_paths(
     paths: Iterable[str | Path], quarter: str | None = None, *, workers: int | None = None
@@ -76,17 +116,19 @@ def validate_paths(
     name or the header date say."""
     files = collect_files(paths)
     forced = periods.Quarter.parse(quarter) if quarter else None
+    then = functools.partial(examine, forced=str(forced) if forced else None)
     pending: list[_Pending] = []
     finished: list[ReturnResult] = []
-    for path, grid in read_many(files, workers=workers):
-        digest = sha256_of(Path(path))
-        if isinstance(grid, Unreadable):
-            finished.append(_unreadable(str(path), grid, digest))
+    for path, outcome in read_many(files, workers=workers, then=then):
+        if isinstance(outcome, Unreadable):  # the worker timed out or died
+            finished.append(_unreadable(str(path), outcome, sha256_of(Path(path))))
             continue
-        found = _returns_in(str(path), grid, forced, digest)
-        if not found:
-            finished.append(_no_form(str(path), grid, digest))
-        pending.extend(found)
+        for awaits, row in outcome:
+            result = _unpack(row)
+            if awaits:
+                pending.append(_Pending.of(result))
+            else:
+                finished.append(result)
     _apply_batch_rules(pending)
     results = finished + [p.result for p in pending]
     order = {str(f): i for i, f in enumerate(files)}
@@ -95,6 +137,21 @@ def validate_paths(
         if r.status != "unreadable":
             r.status = "rejected" if r.errors else "accepted"
     return results
+
+
+def examine(
+    path: str, verdict: WorkbookGrid | Unreadable, forced: str | None = None
+) -> list[Packed]:
+    """Everything done per file, run in the reader's worker: the file's returns awaiting the
+    batch rules, or one finished result (unreadable, or no form found); packed for the pipe."""
+    digest = sha256_of(Path(path))
+    if isinstance(verdict, Unreadable):
+        return [_pack(_unreadable(path, verdict, digest), False)]
+    q = periods.Quarter.parse(forced) if forced else None
+    found = _returns_in(path, verdict, q, digest)
+    if not found:
+        return [_pack(_no_form(path, verdict, digest), False)]
+    return [_pack(r, True) for r in found]
 
 
 def _unreadable(path: str, grid: Unreadable, digest: str | None) -> ReturnResult:
@@ -125,7 +182,7 @@ def _quarter_for(
 
 def _returns_in(
     path: str, grid: WorkbookGrid, forced: periods.Quarter | None, digest: str | None
-) -> list[_Pending]:
+) -> list[ReturnResult]:
     out = []
     for sheet in grid.sheets:
         for rec in recognise_sheet(sheet):
@@ -149,15 +206,14 @@ def _returns_in(
     return out
 
 
-def _issue(
-    kind: str, cell: str | None = None, *, row=None, col=None, raw=None, **params
-) -> Issue:
+def _issue(kind: str, cell: str | None = None, *, row=None, col=None, raw=None, **params) -> Issue:
     return Issue(severity(kind), kind, cell, render(kind, **params), row, col, raw)
 
 
-def _check_return(result: ReturnResult, rec: Recognised, q: periods.Quarter | None) -> _Pending:
+def _check_return(result: ReturnResult, rec: Recognised, q: periods.Quarter | None) -> ReturnResult:
+    """Per-return checks (header, structure, cell coercion); fills `result.values` with the
+    submitter's own cells."""
     form = rec.form
-    pend = _Pending(result, form)
     issues = result.issues
     sub = rec.submitter
     if q is None:
@@ -187,27 +243,31 @@ def _check_return(result: ReturnResult, rec: Recognised, q: periods.Quarter | No
             continue
         issues.append(_issue(f.rule, f.cell, form_name=form.name, **f.params))
 
-    own_cells = [c for c in rec.cells if _type_of(form, c.row_key) in own_types]
-    other_cells = [c for c in rec.cells if _type_of(form, c.row_key) not in own_types]
+    type_of = form.type_by_key
+    own_cells = [c for c in rec.cells if type_of[c.row_key] in own_types]
+    other_cells = [c for c in rec.cells if type_of[c.row_key] not in own_types]
     if own_cells and all(c.value in (None, "") and not c.formula_without_value for c in own_cells):
         label = _type_label(form, own_types)
         issues.append(_issue("own_row_empty", form_name=form.name, row_label=label))
         own_cells = []
+    values = result.values
     for cell in own_cells:
-        col = form.column(cell.column_id)
-        row_label = _row_label(form, cell.row_key)
-        at = where(form, row_label, col, cell.cell)
-        pend.cells[(cell.row_key, cell.column_id)] = cell.cell
+        a1 = cell.cell
+        raw = cell.value
         if cell.formula_without_value:
             value, kind, found = None, "formula_without_value", ""
+        elif (raw.__class__ is float or raw.__class__ is int) and raw - raw == 0:
+            value, kind = float(raw), None  # the common case: a finite number, nothing to say
         else:
-            value, kind, found = coerce(cell.value)
+            value, kind, found = coerce(raw)
         if kind:
+            col = form.column(cell.column_id)
+            at = where(form, _row_label(form, cell.row_key), col, a1)
             shown = fmt(value) if value is not None else ""
             issues.append(
                 _issue(
                     kind,
-                    cell.cell,
+                    a1,
                     row=cell.row_key,
                     col=col.id,
                     raw=found,
@@ -217,26 +277,28 @@ def _check_return(result: ReturnResult, rec: Recognised, q: periods.Quarter | No
                     unit=col.unit or "",
                 )
             )
-        pend.rows.setdefault(cell.row_key, {})[cell.column_id] = value
-        result.values.append(Value(cell.row_key, cell.column_id, value, cell.cell))
-    _flag_other_rows(pend, rec, other_cells)
-    return pend
+        values.append(Value(cell.row_key, cell.column_id, value, a1))
+    _flag_other_rows(result, rec, other_cells)
+    return result
 
 
 def _type_of(form: FormSpec, row_key: str) -> str:
+    return form.type_by_key[row_key]
+
+
+@per_form
+def _row_labels(form: FormSpec) -> dict[str, str]:
+    """Row key (or 表二 group key) → how the row is named in messages."""
+    out: dict[str, str] = {}
     for r in form.rows:
-        if r.key == row_key or r.group == row_key:
-            return r.submitter_type
-    raise KeyError(row_key)
+        out.setdefault(r.key, r.display)
+        if r.group:
+            out.setdefault(r.group, r.group_label or r.group)
+    return out
 
 
 def _row_label(form: FormSpec, row_key: str) -> str:
-    for r in form.rows:
-        if r.key == row_key:
-            return r.display
-        if r.group == row_key:
-            return r.group_label or row_key
-    return row_key
+    return _row_labels(form).get(row_key, row_key)
 
 
 def _own_types(rec: Recognised) -> set[str]:
@@ -261,19 +323,22 @@ def _type_label(form: FormSpec, own: set[str]) -> str:
     return "、".join(sorted(own))
 
 
-def _flag_other_rows(pend: _Pending, rec: Recognised, other_cells: list) -> None:
+def _flag_other_rows(result: ReturnResult, rec: Recognised, other_cells: list) -> None:
     """The other type's rows are ignored; say so when they hold non-zero numbers."""
     sub = rec.submitter
     if sub is None:
         return
-    filled = [c for c in other_cells if coerce(c.value)[0] not in (None, 0.0)]
+    filled = [
+        c for c in other_cells if c.value not in (None, 0) and coerce(c.value)[0] not in (None, 0.0)
+    ]
     if filled:
-        labels = dict.fromkeys(_row_label(pend.form, c.row_key) for c in filled)
-        pend.result.issues.append(
+        form = rec.form
+        labels = dict.fromkeys(_row_label(form, c.row_key) for c in filled)
+        result.issues.append(
             _issue(
                 "other_type_row_filled",
                 filled[0].cell,
-                form_name=pend.form.name,
+                form_name=form.name,
                 row_label="、".join(labels),
                 submitter_type=sub.type,
             )
@@ -281,6 +346,10 @@ def _flag_other_rows(pend: _Pending, rec: Recognised, other_cells: list) -> None
 
 
 def _apply_batch_rules(pending: list[_Pending]) -> None:
+    import polars as pl
+
+    from pipelines.rules import cross, schema
+
     by_form: dict[str, list[tuple[int, _Pending]]] = defaultdict(list)
     for i, p in enumerate(pending):
         by_form[p.form.id].append((i, p))

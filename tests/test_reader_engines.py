@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -230,6 +231,46 @@ def test_pool_survives_crash_hang_and_oom(merged_xlsx: Path, tmp_path: Path) -> 
     assert (
         isinstance(again, WorkbookGrid) and again.sheets[0].merged == results[0][1].sheets[0].merged
     )
+
+
+def test_batched_tasks_still_give_each_file_its_own_verdict(
+    merged_xlsx: Path, tmp_path: Path
+) -> None:
+    """Several files per task: a crash, hang or memory blow-up in one of them must not cost the
+    others their reading, and must still end in that file's own verdict."""
+    crash, hang, oom = (tmp_path / f"{k}.xlsx" for k in ("crash", "hang", "oom"))
+    for p in (crash, hang, oom):
+        shutil.copy(merged_xlsx, p)
+    missing = tmp_path / "missing.xlsx"
+    paths = [merged_xlsx, crash, hang, oom, missing, merged_xlsx, merged_xlsx]
+    limits = ReaderLimits(timeout_s=2.0, worker_memory_bytes=1 << 30)
+    faults = {crash: "crash", hang: "hang", oom: "oom"}
+    with ReaderPool(2, limits=limits, fault_injection=faults) as pool:
+        results = list(pool.map(paths, batch=3))
+        clean = list(pool.map([merged_xlsx] * 5, batch=4))
+    assert [p for p, _ in results] == paths
+    codes = [r.code if isinstance(r, Unreadable) else "grid" for _, r in results]
+    assert codes == ["grid", "crashed", "timeout", "too_large", "corrupt", "grid", "grid"]
+    assert [type(r) for _, r in clean] == [WorkbookGrid] * 5
+
+
+def _sheet_count_and_pid(path: str, verdict: WorkbookGrid | Unreadable) -> tuple[int, int]:
+    """A ``then`` hook for the test below (top level: workers import it by name)."""
+    return (len(verdict.sheets) if isinstance(verdict, WorkbookGrid) else -1), os.getpid()
+
+
+def test_then_runs_in_the_worker_and_a_dead_worker_still_gives_a_verdict(
+    merged_xlsx: Path, tmp_path: Path
+) -> None:
+    crash = tmp_path / "crash.xlsx"
+    shutil.copy(merged_xlsx, crash)
+    with ReaderPool(2, fault_injection={crash: "crash"}) as pool:
+        got = dict(pool.map([merged_xlsx, crash], then=_sheet_count_and_pid))
+    count, pid = got[merged_xlsx]
+    assert count == len(_grid(merged_xlsx).sheets) and pid != os.getpid()
+    assert isinstance(got[crash], Unreadable) and got[crash].code == "crashed"
+    inproc = dict(read_many([merged_xlsx], workers=0, then=_sheet_count_and_pid))
+    assert inproc[merged_xlsx] == (count, os.getpid())
 
 
 def test_read_many_in_order_and_in_process_mode(

@@ -254,8 +254,10 @@ def test_clean_returns_satisfy_every_rule(root: Path, manifest: Manifest) -> Non
     assert checked > 300
 
 
-def _series(root: Path, manifest: Manifest) -> dict[tuple[str, str], dict[str, dict]]:
-    """(submitter, form) → quarter → own values, from the standing, defect-free returns."""
+@pytest.fixture(scope="module")
+def series(root: Path, manifest: Manifest) -> dict[tuple[str, str], dict[str, dict]]:
+    """(submitter, form) → quarter → own values, from the standing, defect-free returns
+    (read once per module: reading every return back with openpyxl is slow)."""
     out: dict[tuple[str, str], dict[str, dict]] = {}
     for entry in _current(manifest):
         sub = load_registry().by_name(entry.submitter)
@@ -272,9 +274,9 @@ def _series(root: Path, manifest: Manifest) -> dict[tuple[str, str], dict[str, d
     return out
 
 
-def test_cumulative_windows_rise_and_reset(root: Path, manifest: Manifest) -> None:
+def test_cumulative_windows_rise_and_reset(series: dict) -> None:
     resets, pairs = 0, 0
-    for (name, form_id), by_q in _series(root, manifest).items():
+    for (name, form_id), by_q in series.items():
         form = get_form(form_id)
         quarters = sorted(by_q, key=Quarter.parse)
         for a, b in zip(quarters, quarters[1:], strict=False):
@@ -291,7 +293,7 @@ def test_cumulative_windows_rise_and_reset(root: Path, manifest: Manifest) -> No
     assert pairs > 20 and resets == pairs  # the campaign window restarts at 2026Q1
 
 
-def test_stocks_drift_slowly_and_bases_hold(root: Path, manifest: Manifest) -> None:
+def test_stocks_drift_slowly_and_bases_hold(manifest: Manifest, series: dict) -> None:
     swings = {
         (f.submitter, f.quarter, d.form, d.row_key)
         for f in manifest.files
@@ -299,7 +301,7 @@ def test_stocks_drift_slowly_and_bases_hold(root: Path, manifest: Manifest) -> N
         if d.kind == "stock_swing"
     }
     limits = config.load("rules.yaml")["history"]["stock_swing"]
-    for (name, form_id), by_q in _series(root, manifest).items():
+    for (name, form_id), by_q in series.items():
         if form_id not in ("form1", "form4"):
             continue
         base_col = "ent_total" if form_id == "form1" else "venues_base"
@@ -317,18 +319,18 @@ def test_stocks_drift_slowly_and_bases_hold(root: Path, manifest: Manifest) -> N
                 elif Quarter.parse(a).next() == Quarter.parse(b):
                     assert not swing, (name, b, rk, va, vb)
     for s in load_registry().of_type("街道"):
-        q1 = _series(root, manifest).get((s.name, "form1"), {}).get("2025Q1")
+        q1 = series.get((s.name, "form1"), {}).get("2025Q1")
         if q1:
             assert (
                 0.9 * s.enterprise_base <= q1["street", "ent_total"] <= 1.1 * s.enterprise_base + 2
             )
 
 
-def test_targets_progress_some_ahead_some_behind(root: Path, manifest: Manifest) -> None:
+def test_targets_progress_some_ahead_some_behind(series: dict) -> None:
     targets = config.load("targets.yaml")
     measures = targets["measures"]
     shares = []
-    for (name, form_id), by_q in _series(root, manifest).items():
+    for (name, form_id), by_q in series.items():
         if form_id != "form2" or "2025Q3" not in by_q or name not in targets["campaigns"][2025]:
             continue
         vals = by_q["2025Q3"]

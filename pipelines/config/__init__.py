@@ -18,7 +18,19 @@ DEFAULT_DIR = Path(__file__).resolve().parent
 
 
 def config_dir() -> Path:
-    return Path(os.environ.get("JIBAO_CONFIG_DIR") or DEFAULT_DIR)
+    return _dir_of(os.environ.get("JIBAO_CONFIG_DIR"))
+
+
+# Cached: the front door asks for configuration per cell, and building a Path each time
+# showed up in its profile. Keyed by the environment value, so JIBAO_CONFIG_DIR still wins.
+@cache
+def _dir_of(env: str | None) -> Path:
+    return Path(env or DEFAULT_DIR)
+
+
+@cache
+def _path_of(env: str | None, name: str) -> str:
+    return str(_dir_of(env) / name)
 
 
 @cache
@@ -29,7 +41,7 @@ def _load(path: str) -> Any:
 
 def load(name: str) -> Any:
     """Parsed YAML of `name` (e.g. "rules.yaml", "forms/form1.yaml"), cached per path."""
-    return _load(str(config_dir() / name))
+    return _load(_path_of(os.environ.get("JIBAO_CONFIG_DIR"), name))
 
 
 def clear_cache() -> None:

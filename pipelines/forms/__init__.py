@@ -6,8 +6,10 @@ YAML and never derived from positions or labels.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
+from typing import TypeVar
 
 from pipelines import config
 from pipelines.text import norm, strip_unit
@@ -108,21 +110,41 @@ class FormSpec:
         """「表一」: how people name the form."""
         return f"表{self.number}"
 
-    @property
+    # Lookups below are cached on the instance (forms are loaded once per configuration
+    # folder): the front door asks them for every cell of every return.
+    @cached_property
     def value_columns(self) -> tuple[ColumnSpec, ...]:
         return tuple(c for c in self.columns if c.is_value)
 
+    @cached_property
+    def _columns_by_id(self) -> dict[str, ColumnSpec]:
+        return {c.id: c for c in self.columns}
+
+    @cached_property
+    def _rows_by_key(self) -> dict[str, RowSpec]:
+        return {r.key: r for r in self.rows}
+
+    @cached_property
+    def type_by_key(self) -> dict[str, str]:
+        """Row key or 表二 group key → the submitter type whose rows they are."""
+        out: dict[str, str] = {}
+        for r in self.rows:
+            out.setdefault(r.key, r.submitter_type)
+            if r.group:
+                out.setdefault(r.group, r.submitter_type)
+        return out
+
     def column(self, column_id: str) -> ColumnSpec:
-        for c in self.columns:
-            if c.id == column_id:
-                return c
-        raise KeyError(f"{self.id} has no column {column_id}")
+        try:
+            return self._columns_by_id[column_id]
+        except KeyError:
+            raise KeyError(f"{self.id} has no column {column_id}") from None
 
     def row(self, key: str) -> RowSpec:
-        for r in self.rows:
-            if r.key == key:
-                return r
-        raise KeyError(f"{self.id} has no row {key}")
+        try:
+            return self._rows_by_key[key]
+        except KeyError:
+            raise KeyError(f"{self.id} has no row {key}") from None
 
     def rows_of_type(self, submitter_type: str) -> tuple[RowSpec, ...]:
         return tuple(r for r in self.rows if r.submitter_type == submitter_type)
@@ -220,3 +242,22 @@ def load_forms() -> dict[str, FormSpec]:
 
 def get_form(form_id: str) -> FormSpec:
     return load_forms()[form_id]
+
+
+_T = TypeVar("_T")
+
+
+def per_form(build: Callable[[FormSpec], _T]) -> Callable[[FormSpec], _T]:
+    """Cache an index built from a form, by identity: forms are loaded once per configuration
+    folder, and hashing a whole FormSpec would cost more than the lookup saves."""
+    memo: dict[int, tuple[FormSpec, _T]] = {}
+
+    def get(form: FormSpec) -> _T:
+        hit = memo.get(id(form))
+        if hit is None or hit[0] is not form:
+            hit = memo[id(form)] = (form, build(form))
+        return hit[1]
+
+    get.__doc__ = build.__doc__
+    get.__name__ = build.__name__
+    return get

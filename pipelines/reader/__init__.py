@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from .limits import DEFAULT_LIMITS, ReaderLimits
 from .model import MESSAGES, SheetGrid, Unreadable, WorkbookGrid, unreadable
-from .pool import ReaderPool, shared_pool, shutdown_shared_pools
+from .pool import ReaderPool, Then, module_of, shared_pool, shutdown_shared_pools
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -62,8 +62,14 @@ def read_many(
     workers: int | None = None,
     limits: ReaderLimits = DEFAULT_LIMITS,
     pool: ReaderPool | None = None,
-) -> Iterator[tuple[P, WorkbookGrid | Unreadable]]:
+    then: Then | None = None,
+) -> Iterator[tuple[P, object]]:
     """Read files in worker processes; yields ``(path, verdict)`` for every path, in input order.
+
+    With ``then`` (a picklable top-level function of ``(path, verdict)``), each worker also runs
+    it on its verdict and yields its result instead: whatever is done with the grid then runs
+    under the same memory/time limits, and only that result crosses the pipe. A worker that
+    times out or dies still yields an ``Unreadable``.
 
     Uses ``pool`` if given, else a shared pool kept for the life of the process
     (started once: worker start-up is what would dominate small files).
@@ -73,6 +79,10 @@ def read_many(
     """
     if workers == 0 and pool is None:
         for path in paths:
-            yield path, read_workbook(path, limits)
+            verdict = read_workbook(path, limits)
+            yield path, verdict if then is None else then(os.fspath(path), verdict)
         return
-    yield from (pool or shared_pool(workers, limits)).map(paths)
+    if pool is None:
+        preload = [m for m in (module_of(then),) if m and m != "__main__"]
+        pool = shared_pool(workers, limits, preload)
+    yield from pool.map(paths, then=then)

@@ -15,7 +15,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sized
 from concurrent.futures import CancelledError, Future
 from typing import TypeVar
 
@@ -24,13 +24,21 @@ import pebble
 from .limits import DEFAULT_LIMITS, ReaderLimits
 from .model import Unreadable, WorkbookGrid, unreadable
 
-__all__ = ["ReaderPool", "shutdown_shared_pools"]
+__all__ = ["ReaderPool", "module_of", "shared_pool", "shutdown_shared_pools"]
 
 P = TypeVar("P", str, os.PathLike)
 Result = WorkbookGrid | Unreadable
+# Work done in the worker on each verdict: a picklable top-level function (or partial of one)
+# of (path, verdict); its result is what the caller receives instead of the verdict.
+Then = Callable[[str, Result], object]
 
 _WORKER_LIMITS: ReaderLimits = DEFAULT_LIMITS
 _PRELOAD = ["pipelines.reader.engines", "python_calamine"]
+
+
+def module_of(fn: object) -> str | None:
+    """The module a task function (or a ``functools.partial`` of one) lives in."""
+    return getattr(getattr(fn, "func", fn), "__module__", None)
 
 
 def _init_worker(limits: ReaderLimits) -> None:
@@ -49,8 +57,10 @@ def _init_worker(limits: ReaderLimits) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
 
 
-def _work(path: str, fault: str | None) -> Result:
-    """Task body; ``fault`` is a test-only hook that simulates a misbehaving parser."""
+def _work(path: str, fault: str | None, then: Then | None = None) -> object:
+    """Task body: read, then (if given) run ``then(path, verdict)`` here too, so work on the grid
+    shares the worker's limits and its result, not the grid, crosses the pipe.
+    ``fault`` is a test-only hook that simulates a misbehaving parser."""
     if fault == "crash":
         os.abort()
     elif fault == "hang":
@@ -59,7 +69,13 @@ def _work(path: str, fault: str | None) -> Result:
         _hog = bytearray(_WORKER_LIMITS.worker_memory_bytes)  # noqa: F841
     from . import read_workbook
 
-    return read_workbook(path, _WORKER_LIMITS)
+    verdict = read_workbook(path, _WORKER_LIMITS)
+    return verdict if then is None else then(path, verdict)
+
+
+def _work_many(paths: list[str], faults: list[str | None], then: Then | None) -> list[object]:
+    """Several files in one task: one IPC round trip instead of one per file."""
+    return [_work(p, f, then) for p, f in zip(paths, faults, strict=True)]
 
 
 def _settle(path: str, inner: Future, outer: Future) -> None:
@@ -79,12 +95,32 @@ def _settle(path: str, inner: Future, outer: Future) -> None:
     outer.set_result(result)
 
 
+def _batch_result(inner: Future) -> list[object] | None:
+    try:
+        return inner.result()
+    except BaseException:  # timeout, dead worker, cancelled: the caller retries file by file
+        return None
+
+
+def _chunks(items: Iterable[P], size: int) -> Iterator[list[P]]:
+    chunk: list[P] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 class ReaderPool:
     """Context manager around ``pebble.ProcessPool`` running ``read_workbook`` per file.
 
     ``read(path)`` returns a ``concurrent.futures.Future`` whose result is always a
     ``WorkbookGrid`` or ``Unreadable`` (timeouts and dead workers included);
-    ``map(paths)`` yields ``(path, result)`` in input order.
+    ``map(paths)`` yields ``(path, result)`` in input order. With ``then``, the worker also
+    runs ``then(path, verdict)`` and the result is its return value, or an ``Unreadable``
+    when the worker timed out or died.
     ``fault_injection`` (path -> "crash" | "hang" | "oom") exists for tests only.
     """
 
@@ -94,14 +130,16 @@ class ReaderPool:
         *,
         limits: ReaderLimits = DEFAULT_LIMITS,
         context: str = "forkserver",
-        max_tasks: int = 500,
+        max_tasks: int = 1000,
         fault_injection: Mapping[str, str] | None = None,
+        preload: Iterable[str] = (),
     ) -> None:
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.limits = limits
         self.context = context
         self.max_tasks = max_tasks
         self.fault_injection = {os.fspath(k): v for k, v in (fault_injection or {}).items()}
+        self.preload = [*_PRELOAD, *(m for m in preload if m not in _PRELOAD)]
         self._pool: pebble.ProcessPool | None = None
 
     def __enter__(self) -> ReaderPool:
@@ -119,7 +157,9 @@ class ReaderPool:
             return
         ctx = multiprocessing.get_context(self.context)
         if self.context == "forkserver":
-            ctx.set_forkserver_preload(_PRELOAD)  # only effective before the server first starts
+            # Modules imported once in the fork server, so a new or recycled worker starts with
+            # them; only effective before the server first starts (once per process).
+            ctx.set_forkserver_preload(self.preload)
         self._pool = pebble.ProcessPool(
             max_workers=self.workers,
             max_tasks=self.max_tasks,
@@ -128,16 +168,19 @@ class ReaderPool:
             context=ctx,
         )
 
-    def read(self, path: str | os.PathLike[str]) -> Future[Result]:
-        """Schedule one file; the future resolves to a verdict, never to an exception."""
+    def read(self, path: str | os.PathLike[str], then: Then | None = None) -> Future:
+        """Schedule one file; the future resolves to a verdict (or ``then``'s result), never to
+        an exception."""
         if self._pool is None:
             self.start()
         assert self._pool is not None
         spath = os.fspath(path)
-        outer: Future[Result] = Future()
+        outer: Future = Future()
         try:
             inner = self._pool.schedule(
-                _work, args=(spath, self.fault_injection.get(spath)), timeout=self.limits.timeout_s
+                _work,
+                args=(spath, self.fault_injection.get(spath), then),
+                timeout=self.limits.timeout_s,
             )
         except RuntimeError:  # pool closed or broken: still a verdict
             outer.set_result(unreadable(spath, "crashed"))
@@ -145,18 +188,65 @@ class ReaderPool:
         inner.add_done_callback(lambda f: _settle(spath, f, outer))
         return outer
 
-    def map(self, paths: Iterable[P], *, window: int | None = None) -> Iterator[tuple[P, Result]]:
-        """Yield ``(path, verdict)`` in input order, keeping at most ``window`` files in flight."""
+    def map(
+        self,
+        paths: Iterable[P],
+        *,
+        window: int | None = None,
+        then: Then | None = None,
+        batch: int | None = None,
+    ) -> Iterator[tuple[P, object]]:
+        """Yield ``(path, verdict)`` in input order, keeping at most ``window`` tasks in flight.
+
+        A task reads ``batch`` files (default: up to 8 when a list is long enough to keep every
+        worker busy, else 1): per-task IPC is what small files cost. If a batch fails as a
+        whole (timeout, crash, memory), each of its files is read again alone, so only the
+        culprit gets the timeout or crash verdict.
+        """
         window = window or self.workers * 4
-        pending: deque[tuple[P, Future[Result]]] = deque()
-        for path in paths:
-            pending.append((path, self.read(path)))
+        if batch is None:
+            size = len(paths) if isinstance(paths, Sized) else 0
+            batch = max(1, min(8, size // (self.workers * 8)))
+        pending: deque[tuple[list[P], Future]] = deque()
+        for chunk in _chunks(paths, batch):
+            pending.append((chunk, self._read_chunk(chunk, then)))
             if len(pending) >= window:
-                head, fut = pending.popleft()
-                yield head, fut.result()
+                yield from self._results(*pending.popleft(), then)
         while pending:
-            head, fut = pending.popleft()
-            yield head, fut.result()
+            yield from self._results(*pending.popleft(), then)
+
+    def _read_chunk(self, chunk: list[P], then: Then | None) -> Future:
+        """A future of the list of results of `chunk`, or of None if the task failed."""
+        if len(chunk) == 1:
+            one = self.read(chunk[0], then)
+            out: Future = Future()
+            one.add_done_callback(lambda f: out.set_result([f.result()]))
+            return out
+        if self._pool is None:
+            self.start()
+        assert self._pool is not None
+        spaths = [os.fspath(p) for p in chunk]
+        out = Future()
+        try:
+            inner = self._pool.schedule(
+                _work_many,
+                args=(spaths, [self.fault_injection.get(p) for p in spaths], then),
+                timeout=self.limits.timeout_s,
+            )
+        except RuntimeError:  # pool closed or broken: read alone, each gets a verdict
+            out.set_result(None)
+            return out
+        inner.add_done_callback(lambda f: out.set_result(_batch_result(f)))
+        return out
+
+    def _results(
+        self, chunk: list[P], fut: Future, then: Then | None
+    ) -> Iterator[tuple[P, object]]:
+        got = fut.result()
+        if got is None:  # the batch failed as a whole: every file alone, in parallel
+            alone = [self.read(p, then) for p in chunk]
+            got = [f.result() for f in alone]
+        yield from zip(chunk, got, strict=True)
 
     def close(self) -> None:
         """Finish queued work and stop the workers."""
@@ -177,13 +267,15 @@ _shared: dict[tuple[int, ReaderLimits], ReaderPool] = {}
 _shared_lock = threading.Lock()
 
 
-def shared_pool(workers: int | None, limits: ReaderLimits) -> ReaderPool:
+def shared_pool(
+    workers: int | None, limits: ReaderLimits, preload: Iterable[str] = ()
+) -> ReaderPool:
     """A process-wide pool per (workers, limits), so repeated ``read_many`` calls skip start-up."""
     n = max(1, workers or os.cpu_count() or 1)
     with _shared_lock:
         pool = _shared.get((n, limits))
         if pool is None:
-            pool = ReaderPool(n, limits=limits)
+            pool = ReaderPool(n, limits=limits, preload=preload)
             pool.start()
             _shared[(n, limits)] = pool
         return pool

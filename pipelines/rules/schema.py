@@ -2,28 +2,48 @@
 
 One schema per form, built from the form's columns; a batch of returns of the same form is
 validated in one call (lazy, collecting every failure) and failures map back to cells.
+
+Each rule is one frame-wide pandera check over every column it applies to, not one check per
+column: pandera's cost is per check (a query and a collect each), and per-column checks made
+it the slowest step of the front door. Pandera reports the failing rows; the failing columns
+of those rows come from the same expression (`CHECKS`), so there is one definition per rule.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 
 import pandera.polars as pa
 import polars as pl
 
-from pipelines.forms import FormSpec, get_form
+from pipelines.forms import ColumnSpec, FormSpec, get_form
 
 KEYS = ("_ret", "_row")  # return index in the batch, row key
 
+# Check name (a rule id in rules.yaml › cell_rules) → the expression a cell must satisfy.
+CHECKS: dict[str, Callable[[pl.Expr], pl.Expr]] = {
+    "negative": lambda c: c.is_null() | (c >= 0),
+    "not_whole": lambda c: c.is_null() | (c == c.floor()),
+}
 
-def _non_negative(data: pa.PolarsData) -> pl.LazyFrame:
-    col = pl.col(data.key)
-    return data.lazyframe.select(col.is_null() | (col >= 0))
+
+def _applies(check: str, col: ColumnSpec) -> bool:
+    """万元 columns are decimals: every other column counts whole things."""
+    return check != "not_whole" or not col.is_amount
 
 
-def _whole(data: pa.PolarsData) -> pl.LazyFrame:
-    col = pl.col(data.key)
-    return data.lazyframe.select(col.is_null() | (col == col.floor()))
+def checked_columns(form: FormSpec, check: str) -> list[str]:
+    return [c.id for c in form.value_columns if _applies(check, c)]
+
+
+def _frame_check(name: str, columns: list[str]) -> pa.Check:
+    expr = CHECKS[name]
+
+    def fn(data: pa.PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select([expr(pl.col(c)).alias(c) for c in columns])
+
+    return pa.Check(fn, name=name)
 
 
 @cache
@@ -34,12 +54,9 @@ def form_schema(form_id: str) -> pa.DataFrameSchema:
         "_row": pa.Column(pl.String),
     }
     for col in form.value_columns:
-        # Check names are the rule ids in rules.yaml › cell_rules.
-        checks = [pa.Check(_non_negative, name="negative")]
-        if not col.is_amount:
-            checks.append(pa.Check(_whole, name="not_whole"))
-        columns[col.id] = pa.Column(pl.Float64, nullable=True, checks=checks)
-    return pa.DataFrameSchema(columns, strict=True, ordered=True, name=form.name)
+        columns[col.id] = pa.Column(pl.Float64, nullable=True)
+    checks = [_frame_check(name, checked_columns(form, name)) for name in CHECKS]
+    return pa.DataFrameSchema(columns, checks=checks, strict=True, ordered=True, name=form.name)
 
 
 def empty_frame(form_id: str) -> pl.DataFrame:
@@ -49,14 +66,31 @@ def empty_frame(form_id: str) -> pl.DataFrame:
 
 
 def schema_failures(form_id: str, frame: pl.DataFrame) -> list[tuple[int, str, str, str]]:
-    """(return index, row key, column id, check name) for every failing cell."""
+    """(return index, row key, column id, check name) for every failing cell, in column order,
+    then check order, then frame order."""
     try:
         form_schema(form_id).validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
-        cases = exc.failure_cases
-        out = []
-        for row in cases.filter(pl.col("index").is_not_null()).iter_rows(named=True):
-            i = int(row["index"])
-            out.append((frame["_ret"][i], frame["_row"][i], row["column"], row["check"]))
-        return out
+        cases = exc.failure_cases.filter(pl.col("index").is_not_null())
+        form = get_form(form_id)
+        found: list[tuple[int, int, int, int, str, str, str]] = []
+        for name, order in zip(CHECKS, range(len(CHECKS)), strict=True):
+            rows = sorted({int(i) for i in cases.filter(pl.col("check") == name)["index"]})
+            if not rows:
+                continue
+            cols = checked_columns(form, name)
+            sub = frame[rows].select(
+                "_ret", "_row", *(CHECKS[name](pl.col(c)).alias(c) for c in cols)
+            )
+            for i, rec in zip(rows, sub.iter_rows(named=True), strict=True):
+                for c in cols:
+                    if rec[c] is False:
+                        pos = _position(form, c)
+                        found.append((pos, order, i, rec["_ret"], rec["_row"], c, name))
+        found.sort(key=lambda x: x[:3])
+        return [(ret, row, col, name) for _, _, _, ret, row, col, name in found]
     return []
+
+
+def _position(form: FormSpec, column_id: str) -> int:
+    return next(i for i, c in enumerate(form.value_columns) if c.id == column_id)
