@@ -83,6 +83,12 @@ class Recognised:
     findings: list[Finding] = field(default_factory=list)
 
 
+def _sane(merge: tuple[int, int, int, int]) -> bool:
+    """Absurd merges (hostile files) fill nothing."""
+    r0, c0, r1, c1 = merge
+    return r1 - r0 <= 500 and c1 - c0 <= 300
+
+
 class _Grid:
     """A sheet with its text normalised once: ``own`` per cell, ``texts`` with merged ranges
     filled from their top-left cell (labels are read through merges, values never are)."""
@@ -97,24 +103,28 @@ class _Grid:
             [_norm(v) if isinstance(v, str) else "" for v in row] + blank[len(row) :]
             for row in sheet.cells
         ]
-        self.origin: dict[tuple[int, int], tuple[int, int]] = {}
+        self.merged = [m for m in sheet.merged if _sane(m)]
         texts = own
-        for r0, c0, r1, c1 in sheet.merged:
-            if r1 - r0 > 500 or c1 - c0 > 300:  # absurd merges (hostile files) fill nothing
+        for r0, c0, r1, c1 in self.merged:
+            if r0 >= n_rows or c0 >= n_cols:
                 continue
             if texts is own:
                 texts = [row[:] for row in own]
-            fill = own[r0][c0] if r0 < n_rows and c0 < n_cols else ""
+            c1 = min(c1, n_cols - 1)
+            fill = [own[r0][c0]] * (c1 - c0 + 1)
             for r in range(r0, min(r1, n_rows - 1) + 1):
-                row = texts[r]
-                for c in range(c0, c1 + 1):
-                    if (r, c) != (r0, c0):
-                        self.origin[(r, c)] = (r0, c0)
-                        if c < n_cols:
-                            row[c] = fill
+                texts[r][c0 : c1 + 1] = fill
         self.own_texts = own
         self.texts = texts
         self._rows: dict[int, list[tuple[int, str]]] = {}
+
+    def origin(self, r: int, c: int) -> tuple[int, int]:
+        """The top-left cell of the merged range (r, c) lies in (the last one, as Excel shows
+        it), or (r, c) itself."""
+        for r0, c0, r1, c1 in reversed(self.merged):
+            if r0 <= r <= r1 and c0 <= c <= c1 and (r, c) != (r0, c0):
+                return r0, c0
+        return r, c
 
     def own(self, r: int, c: int) -> object:
         """The cell itself, not its merge origin (values are never duplicated by merges)."""
@@ -451,7 +461,7 @@ def _take_cells(rec: Recognised, grid: _Grid, rows: dict[str, int], cols: dict[s
                     continue
                 # The merged cell's value sits in its top-left cell; an unmerged copy may put it lower.
                 r = next((x for x in grows if grid.own(x, c) not in (None, "")), grows[0])
-                r, cc = grid.origin.get((r, c), (r, c))
+                r, cc = grid.origin(r, c)
                 rec.cells.append(RawCell(group, col.id, grid.own(r, cc), r, cc, (r, cc) in fwv))
         else:
             for key, r in ordered:

@@ -10,12 +10,14 @@ imported only for that step, so workers stay small.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import operator
+import threading
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -70,19 +72,22 @@ class _Pending:
 
     result: ReturnResult
     form: FormSpec
-    rows: dict[str, dict[str, float | None]] = field(default_factory=dict)  # own rows' values
-    cells: dict[tuple[str, str], str] = field(default_factory=dict)  # (row, col) → A1
+    rows: dict[str, dict[str, float | None]]  # own rows' values: row key → column id → value
+    _cells: dict[tuple[str, str], str] | None = None
 
-    @classmethod
-    def of(cls, result: ReturnResult) -> _Pending:
-        """Rebuilt from the result's values: they hold the same cells, so the worker sends
-        only the result."""
-        assert result.form is not None
-        pend = cls(result, get_form(result.form))
-        for v in result.values:
-            pend.rows.setdefault(v.row_key, {})[v.column_id] = v.value
-            pend.cells[(v.row_key, v.column_id)] = v.cell
-        return pend
+    @property
+    def cells(self) -> dict[tuple[str, str], str]:
+        """(row key, column id) → A1; built only for returns a batch rule flags."""
+        if self._cells is None:
+            self._cells = {(v.row_key, v.column_id): v.cell for v in self.result.values}
+        return self._cells
+
+
+def _rows_of(values: list[Value]) -> dict[str, dict[str, float | None]]:
+    rows: dict[str, dict[str, float | None]] = {}
+    for v in values:
+        rows.setdefault(v.row_key, {})[v.column_id] = v.value
+    return rows
 
 
 # ---- results cross the worker pipe as plain tuples: pickling slotted dataclasses one by one
@@ -92,14 +97,15 @@ _result_tuple = operator.attrgetter(*_RESULT_FIELDS)
 _issue_tuple = operator.attrgetter(*(f.name for f in fields(Issue)))
 _value_tuple = operator.attrgetter(*(f.name for f in fields(Value)))
 _ISSUES, _VALUES = _RESULT_FIELDS.index("issues"), _RESULT_FIELDS.index("values")
-Packed = tuple[bool, tuple]  # (awaits the batch rules, the result's fields)
+# (the result's fields, its own rows' values if it awaits the batch rules, else None)
+Packed = tuple[tuple, dict | None]
 
 
 def _pack(result: ReturnResult, pending: bool) -> Packed:
     row = list(_result_tuple(result))
     row[_ISSUES] = [_issue_tuple(i) for i in result.issues]
     row[_VALUES] = [_value_tuple(v) for v in result.values]
-    return pending, tuple(row)
+    return tuple(row), _rows_of(result.values) if pending else None
 
 
 def _unpack(row: tuple) -> ReturnResult:
@@ -117,18 +123,23 @@ def validate_paths(
     files = collect_files(paths)
     forced = periods.Quarter.parse(quarter) if quarter else None
     then = functools.partial(examine, forced=str(forced) if forced else None)
+    # polars and pandera take a second or two to import: do it while the workers read.
+    deps = threading.Thread(target=_prepare_batch_rules, name="jibao-import", daemon=True)
+    deps.start()
     pending: list[_Pending] = []
     finished: list[ReturnResult] = []
     for path, outcome in read_many(files, workers=workers, then=then):
         if isinstance(outcome, Unreadable):  # the worker timed out or died
             finished.append(_unreadable(str(path), outcome, sha256_of(Path(path))))
             continue
-        for awaits, row in outcome:
+        for row, rows in outcome:
             result = _unpack(row)
-            if awaits:
-                pending.append(_Pending.of(result))
-            else:
+            if rows is None:
                 finished.append(result)
+            else:
+                assert result.form is not None
+                pending.append(_Pending(result, get_form(result.form), rows))
+    deps.join()
     _apply_batch_rules(pending)
     results = finished + [p.result for p in pending]
     order = {str(f): i for i, f in enumerate(files)}
@@ -345,6 +356,12 @@ def _flag_other_rows(result: ReturnResult, rec: Recognised, other_cells: list) -
         )
 
 
+def _prepare_batch_rules() -> None:
+    """Import what the batch rules need (a failure here resurfaces where they run)."""
+    with contextlib.suppress(Exception):
+        from pipelines.rules import cross, schema  # noqa: F401
+
+
 def _apply_batch_rules(pending: list[_Pending]) -> None:
     import polars as pl
 
@@ -355,15 +372,21 @@ def _apply_batch_rules(pending: list[_Pending]) -> None:
         by_form[p.form.id].append((i, p))
     for form_id, items in by_form.items():
         form = get_form(form_id)
-        records = []
+        ids = [c.id for c in form.value_columns]
+        rets: list[int] = []
+        keys: list[str] = []
+        columns: list[list[float | None]] = [[] for _ in ids]
         for i, p in items:
             for row_key, vals in p.rows.items():
-                rec = {"_ret": i, "_row": row_key}
-                rec.update({c.id: vals.get(c.id) for c in form.value_columns})
-                records.append(rec)
-        if not records:
+                rets.append(i)
+                keys.append(row_key)
+                get = vals.get
+                for col, cid in zip(columns, ids, strict=True):
+                    col.append(get(cid))
+        if not rets:
             continue
-        frame = pl.DataFrame(records, schema=schema.empty_frame(form_id).schema)
+        data = {"_ret": rets, "_row": keys} | dict(zip(ids, columns, strict=True))
+        frame = pl.DataFrame(data, schema=schema.empty_frame(form_id).schema)
         for ret, row_key, col_id, check in schema.schema_failures(form_id, frame):
             p = pending[ret]
             col = form.column(col_id)

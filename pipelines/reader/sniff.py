@@ -489,6 +489,10 @@ def _worksheet_targets(main: str, small, by_name: dict[str, zipfile.ZipInfo]) ->
     return parts
 
 
+def _entry_key(info: zipfile.ZipInfo) -> tuple[int, int, int, str]:
+    return info.header_offset, info.compress_type, info.compress_size, info.filename
+
+
 class _Inflater:
     """Inflate zip entries from their raw local data, counting the bytes actually produced.
 
@@ -501,15 +505,23 @@ class _Inflater:
         self.limits = limits
         self.total = 0
         self.seen: set[int] = set()  # local header offsets already counted
+        # Parts read early (content types, relationships, workbook), so the full pass does not
+        # inflate them again; keyed by everything that decides the outcome of inflating.
+        self.done: dict[tuple[int, int, int, str], bytes] = {}
 
     def read(self, info: zipfile.ZipInfo, keep: bool) -> bytes:
-        return self._inflate(info, keep) or b""
+        data = self._inflate(info, keep) or b""
+        if keep:
+            self.done[_entry_key(info)] = data
+        return data
 
     def inflate_all(self, infos: list[zipfile.ZipInfo], wanted: set[str]) -> dict[str, bytes]:
         kept: dict[str, bytes] = {}
         for info in infos:
             keep = info.filename in wanted
-            data = self._inflate(info, keep)
+            data = self.done.get(_entry_key(info))
+            if data is None:
+                data = self._inflate(info, keep)
             if keep and data is not None:
                 kept[info.filename] = data
         return kept
