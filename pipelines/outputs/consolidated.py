@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from copy import copy
 from pathlib import Path
+from typing import Any
 
 import duckdb
 from openpyxl import Workbook
+from openpyxl.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -169,6 +173,20 @@ def _missing(
     return missing, [name for name in missing if name in tried]
 
 
+def _style(ws: Worksheet, **attrs: Any) -> StyleArray:
+    """A cell style registered with the workbook once. Assigning Font/Border/... objects cell by
+    cell hashes them every time (most of the sheet's run time); copying the array does not."""
+    probe = Cell(ws)  # detached: registers the styles, touches no cell of the sheet
+    for name, value in attrs.items():
+        setattr(probe, name, value)
+    return probe._style
+
+
+def _styled(cell: Cell, style: StyleArray | None) -> Cell:
+    cell._style = copy(style)
+    return cell
+
+
 def write_details(ws: Worksheet, con: duckdb.DuckDBPyConnection, quarter: str, form_id: str) -> int:
     """The 「表N明细」 sheet: every submitter's official row(s), the file and time it came from,
     and the submitters still missing. Returns the number of submitter lines."""
@@ -176,36 +194,34 @@ def write_details(ws: Worksheet, con: duckdb.DuckDBPyConnection, quarter: str, f
     q = periods.Quarter.parse(quarter)
     cols = list(form.value_columns)
     head = ["填报单位", "单位类型", "行", *("›".join(c.path) for c in cols), "接收时间", "文件"]
-    put_text(
-        ws.cell(1, 1), f"{form.name}明细：各单位报送数据（{q.label}，各单位最新一次通过校验的版本）"
-    )
-    ws.cell(1, 1).font = Font(bold=True, size=13)
+    title = _styled(ws.cell(1, 1), _style(ws, font=Font(bold=True, size=13)))
+    put_text(title, f"{form.name}明细：各单位报送数据（{q.label}，各单位最新一次通过校验的版本）")
+    head_style = _style(ws, font=_BOLD, fill=_HEAD_FILL, border=_BOX, alignment=_WRAP)
     for c, text in enumerate(head, 1):
-        cell = ws.cell(2, c)
-        put_text(cell, text)
-        cell.font, cell.fill, cell.border, cell.alignment = _BOLD, _HEAD_FILL, _BOX, _WRAP
+        put_text(_styled(ws.cell(2, c), head_style), text)
     lines = _detail_rows(con, quarter, form)
+    boxed = _style(ws, border=_BOX) if lines else None
+    stamped = _style(ws, number_format="yyyy-mm-dd hh:mm", border=_BOX) if lines else None
     for r, line in enumerate(lines, 3):
-        put_text(ws.cell(r, 1), line["submitter"])
-        put_text(ws.cell(r, 2), line["type"])
-        put_text(ws.cell(r, 3), _row_label(form, line["row_key"]))
-        for c, col in enumerate(cols, 4):
+        row = [_styled(ws.cell(r, c), boxed) for c in range(1, len(head) + 1)]
+        put_text(row[0], line["submitter"])
+        put_text(row[1], line["type"])
+        put_text(row[2], _row_label(form, line["row_key"]))
+        for c, col in enumerate(cols, 3):
             value = line["values"].get(col.id)
             if value is not None:
-                ws.cell(r, c, _number(form, col.id, float(value)))
-        received = ws.cell(r, len(cols) + 4, line["received"])
-        received.number_format = "yyyy-mm-dd hh:mm"
-        put_text(ws.cell(r, len(cols) + 5), line["file"] or "")
-        for c in range(1, len(head) + 1):
-            ws.cell(r, c).border = _BOX
+                row[c].value = _number(form, col.id, float(value))
+        row[len(cols) + 3]._style = copy(stamped)
+        row[len(cols) + 3].value = line["received"]
+        put_text(row[len(cols) + 4], line["file"] or "")
     present = {line["submitter"] for line in lines}
     missing, rejected = _missing(con, quarter, form_id, present)
     r = len(lines) + 4
     text = f"未报送单位（{len(missing)} 个）：{'、'.join(missing) if missing else '无'}"
     if rejected:
         text += f"（其中 {'、'.join(rejected)} 已报送但未通过校验）"
-    put_text(ws.cell(r, 1), text)
-    ws.cell(r, 1).font = Font(bold=True, color="C00000" if missing else "000000")
+    colour = "C00000" if missing else "000000"
+    put_text(_styled(ws.cell(r, 1), _style(ws, font=Font(bold=True, color=colour))), text)
     ws.column_dimensions["A"].width = 16
     ws.column_dimensions["B"].width = 16
     ws.column_dimensions["C"].width = 22

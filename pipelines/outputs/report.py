@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,14 @@ def render_report(
 ) -> str:
     """The report as one HTML string."""
     data = gather(con, quarter)
+    context = _context(data, today or dt.date.today())
+    return _environment().get_template("report.html.j2").render(**context)
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    """One environment per process, so the template is compiled once, not once per quarter
+    (it still reloads when the file changes)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,
@@ -64,8 +73,7 @@ def render_report(
     )
     env.filters["pct"] = _pct
     env.filters["num"] = _num
-    context = _context(data, today or dt.date.today())
-    return env.get_template("report.html.j2").render(**context)
+    return env
 
 
 # ---------------------------------------------------------------- reading the views
