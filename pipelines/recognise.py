@@ -117,12 +117,18 @@ class _Grid:
         self.own_texts = own
         self.texts = texts
         self._rows: dict[int, list[tuple[int, str]]] = {}
+        self._by_col: dict[int, list[tuple[int, int, int, int]]] | None = None  # merges per column
 
     def origin(self, r: int, c: int) -> tuple[int, int]:
         """The top-left cell of the merged range (r, c) lies in (the last one, as Excel shows
-        it), or (r, c) itself."""
-        for r0, c0, r1, c1 in reversed(self.merged):
-            if r0 <= r <= r1 and c0 <= c <= c1 and (r, c) != (r0, c0):
+        it), or (r, c) itself. Only 表二's merged value cells ask, so the map is built lazily."""
+        if self._by_col is None:
+            self._by_col = {}
+            for m in self.merged:
+                for cc in range(m[1], min(m[3], self.n_cols - 1) + 1):
+                    self._by_col.setdefault(cc, []).append(m)
+        for r0, c0, r1, _c1 in reversed(self._by_col.get(c, ())):
+            if r0 <= r <= r1 and (r, c) != (r0, c0):
                 return r0, c0
         return r, c
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import fnmatch
+import json
 import resource
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -132,3 +135,46 @@ def test_nothing_timed_out_or_crashed(
         if isinstance(r, Unreadable) and r.code in {"timeout", "crashed"}
     }
     assert not bad
+
+
+# ---------------------------------------------------------------- the front door on the corpus
+
+CONTRACT = {"file", "sheet", "form", "submitter", "quarter", "status", "issues"}
+
+
+@pytest.fixture(scope="module")
+def corpus_cli() -> subprocess.CompletedProcess[str]:
+    """`jibao validate --format json` over the whole corpus folder, in a fresh interpreter."""
+    code = (
+        "import sys; from pipelines.cli import main; rc = main(sys.argv[1:]); "
+        "assert 'dagster' not in sys.modules, 'validate imported dagster'; sys.exit(rc)"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code, "validate", "--format", "json", str(CORPUS)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_corpus_through_the_cli_every_file_a_verdict_none_accepted(
+    corpus_cli: subprocess.CompletedProcess[str],
+) -> None:
+    """Hostile and foreign files through the command other tools call: stdout is exactly one
+    JSON array (no parser chatter), every file has an entry, nothing is accepted as a return,
+    exit code 1, and no traceback even where the Rust readers panic."""
+    assert corpus_cli.returncode == 1, corpus_cli.stderr[-2000:]
+    assert "Traceback" not in corpus_cli.stderr
+    data = json.loads(corpus_cli.stdout)
+    files = {str(p) for p in CORPUS.rglob("*") if p.is_file() and not p.name.startswith(".")}
+    assert {d["file"] for d in data} == files
+    assert all(set(d) == CONTRACT for d in data)
+    assert [d["file"] for d in data if d["status"] == "accepted"] == []
+    for d in data:
+        assert d["status"] in {"rejected", "unreadable"} and d["issues"], d
+        assert all(i["severity"] in {"error", "warning"} for i in d["issues"])
+        assert any(i["severity"] == "error" and not i["message"].isascii() for i in d["issues"])
+        if d["status"] == "unreadable":
+            assert (d["sheet"], d["form"], d["submitter"]) == (None, None, None)
+    unreadable = {Path(d["file"]).name for d in data if d["status"] == "unreadable"}
+    assert {"password.xls", "protected_passtika.xlsx", "poc-xmlbomb.xlsx"} <= unreadable

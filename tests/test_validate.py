@@ -283,6 +283,59 @@ def test_cli_usage_errors_exit_2_without_traceback(tmp_path):
     assert proc.returncode == 2 and "路径不存在" in proc.stderr
 
 
+def test_cli_bad_arguments_exit_2_with_nothing_on_stdout(tmp_path):
+    for args in (
+        ("validate",),
+        ("validate", str(tmp_path), "--format", "yaml"),
+        ("validate", str(tmp_path), "--bogus"),
+    ):
+        proc = _cli(*args)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert proc.stdout == "" and "Traceback" not in proc.stderr and proc.stderr, args
+
+
+def test_cli_json_has_one_entry_per_return_and_per_file_without_one(tmp_path):
+    """A multi-form workbook gives one object per form; an unreadable file and a workbook
+    without a form one object each, with sheet/form null; stdout is only that JSON."""
+    forms = write_return(tmp_path / "a.xlsx", "form1", "常泰街道", street_row())
+    wb = openpyxl.load_workbook(forms)
+    wb.copy_worksheet(wb.active).title = "第二张"
+    wb.save(forms)
+    (tmp_path / "b.xlsx").write_bytes(b"%PDF-1.7\n")
+    other = openpyxl.Workbook()
+    other.active["A1"] = "会议签到表"
+    other.save(tmp_path / "c.xlsx")
+    proc = _cli("validate", str(tmp_path), "--quarter", "2025Q3", "--format", "json")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    data = json.loads(proc.stdout)
+    got = [(d["file"].rsplit("/", 1)[-1], d["sheet"], d["form"], d["status"]) for d in data]
+    assert sorted(got, key=str) == sorted(
+        [
+            ("a.xlsx", wb.sheetnames[0], "form1", "accepted"),
+            ("a.xlsx", "第二张", "form1", "accepted"),
+            ("b.xlsx", None, None, "unreadable"),
+            ("c.xlsx", None, None, "rejected"),
+        ],
+        key=str,
+    )
+
+
+def test_benchmark_prints_both_timings_and_the_ratio():
+    """The benchmark runs end to end (figures are read, not asserted: speed is not a test)."""
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "validate.py"
+    proc = subprocess.run(
+        [sys.executable, str(script), "-n", "4", "--repeat", "1", "--no-cold"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    for line in ("python-calamine read:", "validate_paths (warm):", "ratio validate/calamine:"):
+        assert line in proc.stdout, proc.stdout
+
+
 def test_cli_text_output_is_chinese_and_grouped_by_file(tmp_path):
     bad = write_return(tmp_path / "bad.xlsx", "form1", "常泰街道", street_row(hazards_fixed=912))
     proc = _cli("validate", str(bad), "--quarter", "2025Q3")
