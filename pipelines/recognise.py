@@ -157,7 +157,7 @@ def _title_rows(grid: _Grid) -> list[tuple[int, str, int | None]]:
     found = []
     for r in range(grid.n_rows):
         for _, text in grid.row_texts(r):
-            m = _TITLE.search(text)
+            m = _TITLE.search(text) if "季报表" in text else None  # a cheap test first
             if m and len(text) < 200:
                 y = _YEAR.search(text)
                 found.append((r, _FORM_BY_NUMBER[m.group(1)], int(y.group(1)) if y else None))
@@ -317,8 +317,8 @@ def _parse_header_line(grid: _Grid, start: int, end: int) -> dict:
                         if not _FIELD_END.search(nn) and "填报单位" not in nn:
                             val = nn
                     info[key] = val or None
-            m = _DATE.search(ns)
-            if m and info["date"] is None:
+            m = _DATE.search(ns) if "年" in ns and info["date"] is None else None
+            if m:
                 with contextlib.suppress(ValueError):
                     info["date"] = dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     return info

@@ -185,10 +185,15 @@ def _quarter_for(
     else the header date."""
     if forced:
         return forced
-    folder = periods.Quarter.search(str(Path(path).parent))
+    folder = _folder_quarter(str(Path(path).parent))
     if folder:
         return folder
     return quarter_from_date(rec.header_date) if rec.header_date else None
+
+
+@functools.lru_cache(maxsize=256)
+def _folder_quarter(folder: str) -> periods.Quarter | None:
+    return periods.Quarter.search(folder)
 
 
 def _returns_in(
