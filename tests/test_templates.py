@@ -97,7 +97,7 @@ def test_generic_templates_one_per_form(tmp_path: Path) -> None:
         for r, c, text in lay.header_cells:
             assert ws.cell(row=r + 1, column=c + 1).value == text
         merged = {str(m) for m in ws.merged_cells.ranges}
-        for r0, c0, r1, c1 in lay.merges:
+        for r0, c0, _r1, _c1 in lay.merges:
             assert ws.cell(row=r0 + 1, column=c0 + 1).coordinate in {
                 m.split(":")[0] for m in merged
             }
@@ -213,9 +213,10 @@ def test_direct_writer_matches_openpyxl_writer(tmp_path: Path) -> None:
         tmp_path / "direct.xlsx", [("表四", plan_form("form4", 2025, **kw))], protect=True
     )
     wa, wb_ = load_workbook(a)["表四"], load_workbook(b)["表四"]
-    grid = lambda w: {
-        c.coordinate: c.value for row in w.iter_rows() for c in row if c.value is not None
-    }  # noqa: E731
+
+    def grid(w):
+        return {c.coordinate: c.value for row in w.iter_rows() for c in row if c.value is not None}
+
     assert grid(wa) == grid(wb_)
     assert wa["C4"].value == get_form("form4").title(2025)
     assert {str(m) for m in wa.merged_cells.ranges} == {str(m) for m in wb_.merged_cells.ranges}
