@@ -19,7 +19,9 @@ from pipelines.reader.model import SheetGrid
 from pipelines.registry import Submitter, load_registry
 from pipelines.text import norm, strip_unit
 
-_TITLE = re.compile(r"季报表[（(]?([一二三四1234])[）)]?")
+# 「季报表（一）」「季报表2」, but not 「季报表（2025年第三季度）」 nor a file name quoted in a cell.
+_TITLE = re.compile(r"季报表[（(]?([一二三四1234])(?!\d)[）)]?")
+_FILE_NAME = re.compile(r"\.(xlsx|xlsm|xls|et|ett|csv)\b", re.IGNORECASE)
 _FORM_BY_NUMBER = {"一": "form1", "二": "form2", "三": "form3", "四": "form4"}
 _FORM_BY_NUMBER.update({"1": "form1", "2": "form2", "3": "form3", "4": "form4"})
 _YEAR = re.compile(r"(20\d\d)年")
@@ -158,7 +160,7 @@ def _title_rows(grid: _Grid) -> list[tuple[int, str, int | None]]:
     for r in range(grid.n_rows):
         for _, text in grid.row_texts(r):
             m = _TITLE.search(text) if "季报表" in text else None  # a cheap test first
-            if m and len(text) < 200:
+            if m and len(text) < 200 and not _FILE_NAME.search(text):
                 y = _YEAR.search(text)
                 found.append((r, _FORM_BY_NUMBER[m.group(1)], int(y.group(1)) if y else None))
                 break
@@ -391,15 +393,16 @@ def _recognise_region(
 ) -> Recognised | None:
     label_cols = _locate_label_cols(grid, form, start, end)
     rec = Recognised(form, grid.sheet.name, year, None, None, None, None, None)
-    if label_cols is None:
+    rows, unknown, first = (
+        _find_rows(form, grid, start, end, label_cols) if label_cols else ({}, [], None)
+    )
+    if label_cols is None or first is None:
         rec.findings.append(
             Finding("no_data_rows", None, {"expected": "、".join(r.display for r in form.rows)})
         )
         info = _parse_header_line(grid, start, min(end, start + MAX_HEADER_SCAN))
         _fill_header(rec, info)
         return rec
-    rows, unknown, first = _find_rows(form, grid, start, end, label_cols)
-    assert first is not None
     info = _parse_header_line(grid, start, first)
     _fill_header(rec, info)
     top = _header_top(grid, form, start, first)

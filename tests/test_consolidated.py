@@ -360,12 +360,6 @@ def test_sample_quarter_totals_match_the_ledger(sample_warehouse, tmp_path: Path
     assert checked > 200 and any(v for v in ledger.values())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="front door: a 明细 cell holding a file name such as 「…季报表（2025年第三季度）.xlsx」 "
-    "is read as a 表二 title (recognise._TITLE) and the sheet then trips `assert first is not "
-    "None` in recognise._recognise_region, so the whole file is 'crashed'",
-)
 def test_front_door_accepts_the_sample_consolidated_return(sample_warehouse, tmp_path: Path):
     quarter = "2025Q3"
     con = sample_warehouse.connect()

@@ -341,3 +341,21 @@ def test_cli_text_output_is_chinese_and_grouped_by_file(tmp_path):
     proc = _cli("validate", str(bad), "--quarter", "2025Q3")
     assert proc.returncode == 1
     assert f"文件：{bad}" in proc.stdout and "退回" in proc.stdout and "[K7]" in proc.stdout
+
+
+def test_file_names_and_quarter_titles_quoted_in_cells_are_not_form_titles(tmp_path):
+    """A sheet that lists received files (「…季报表（2025年第三季度）.xlsx」, 「季报表一.xlsx」)
+    beside a real return: the list is not taken for a form, the file does not crash, and the
+    return is accepted."""
+    wb = openpyxl.Workbook()
+    notes = wb.active
+    notes.title = "收文登记"
+    notes["A1"] = "常泰街道季报表（2025年第三季度）.xlsx"
+    notes["A2"] = "季报表一.xlsx"
+    notes["A3"] = "鲤城区安全生产标准化提升专项行动季报表（2025年第三季度）"
+    path = write_return(tmp_path / "a.xlsx", "form1", "常泰街道", street_row(), workbook=wb)
+    results = validate_paths([path], quarter="2025Q3")
+    assert [(r.sheet, r.form, r.status) for r in results if r.form] == [
+        (results[-1].sheet, "form1", "accepted")
+    ]
+    assert all("crash" not in i.rule for r in results for i in r.issues)

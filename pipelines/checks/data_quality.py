@@ -1,7 +1,6 @@
 """Non-blocking data-quality checks: late and missing returns, open warnings, history outliers.
 They warn the office; they never stop the report."""
 
-
 import dagster as dg
 
 from pipelines.assets.ingest import warehouse_tables
