@@ -89,6 +89,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         _print_text(results)
+    if not results:
+        print("jibao: 所给路径下没有找到任何报送文件", file=sys.stderr)
     return EXIT_OK if results and all(r.status == "accepted" for r in results) else EXIT_PROBLEMS
 
 

@@ -359,3 +359,14 @@ def test_file_names_and_quarter_titles_quoted_in_cells_are_not_form_titles(tmp_p
         (results[-1].sheet, "form1", "accepted")
     ]
     assert all("crash" not in i.rule for r in results for i in r.issues)
+
+
+def test_cli_on_a_folder_without_files_says_so_and_exits_1(tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "validate", str(tmp_path), "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (out.returncode, json.loads(out.stdout)) == (1, [])
+    assert "没有找到任何报送文件" in out.stderr and "Traceback" not in out.stderr
