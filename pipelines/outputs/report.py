@@ -10,6 +10,7 @@ and prints on A4.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -339,16 +340,25 @@ def _red_rises(risk: pl.DataFrame, q: str, prev: str) -> list[str]:
 # ---------------------------------------------------------------- tables and charts
 
 
+def _first_by(frame: pl.DataFrame, *keys: str) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """The first row (as a dict) for each combination of `keys`: one pass over the frame
+    instead of a filter per table cell."""
+    out: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in frame.iter_rows(named=True):
+        out.setdefault(tuple(row[k] for k in keys), row)
+    return out
+
+
 def _target_wide(targets: pl.DataFrame) -> pl.DataFrame:
     rows = []
     streets = _sorted(_units(targets).select("submitter").unique())["submitter"].to_list()
-    district = targets.filter(pl.col("level") == "district")
+    by_unit = _first_by(targets, "submitter", "measure")
+    district = _first_by(targets.filter(pl.col("level") == "district"), "measure")
+    measures = _measure_labels(targets)
     for name in [*streets, None]:
-        part = district if name is None else targets.filter(pl.col("submitter") == name)
         row: dict[str, Any] = {"unit": name or "全区（街道合计）"}
-        for key, _ in _measure_labels(targets):
-            m = part.filter(pl.col("measure") == key).to_dicts()
-            r = m[0] if m else {}
+        for key, _ in measures:
+            r = district.get((key,), {}) if name is None else by_unit.get((name, key), {})
             has_task = bool(r.get("target"))
             row |= {
                 f"{key}_actual": r.get("actual") if has_task else None,
@@ -374,16 +384,17 @@ KIND_FORMS = {"self_inspection": "form1", "inspection": "form3", "penalty": "for
 
 
 def _closure_wide(data: ReportData) -> pl.DataFrame:
-    now = data.closure.filter(pl.col("quarter") == str(data.quarter))
+    now = _first_by(
+        data.closure.filter(pl.col("quarter") == str(data.quarter)),
+        *("submitter_type", "submitter", "kind", "form"),
+    )
     rows = []
     for t in TYPES:
         members = _sorted(data.submitters.filter(pl.col("submitter_type") == t))["submitter"]
         for name in [*members.to_list(), f"{t}合计"]:
-            part = now.filter((pl.col("submitter_type") == t) & (pl.col("submitter") == name))
             row: dict[str, Any] = {"unit": name, "unit_type": TYPE_LABEL[t]}
             for kind, form in KIND_FORMS.items():
-                k = part.filter((pl.col("kind") == kind) & (pl.col("form") == form)).to_dicts()
-                r = k[0] if k else {}
+                r = now.get((t, name, kind, form), {})
                 row |= {
                     f"{kind}_found": r.get("found"),
                     f"{kind}_fixed": r.get("fixed"),
@@ -427,19 +438,20 @@ def _scores_frame(data: ReportData) -> pl.DataFrame:
 
 def _quality_frame(data: ReportData) -> pl.DataFrame:
     now = data.reporting.filter(pl.col("quarter") == str(data.quarter))
+    labels: dict[str, dict[str, str]] = defaultdict(dict)
+    for name, form, label in now.select("submitter", "form", "status_label").iter_rows():
+        labels[name][form] = label
+    counts = Counter(data.issues.select("submitter", "severity").iter_rows())
     rows = []
     for t in TYPES:
         for name in _sorted(data.submitters.filter(pl.col("submitter_type") == t))["submitter"]:
-            mine = now.filter(pl.col("submitter") == name)
-            labels = dict(zip(mine["form"], mine["status_label"], strict=True))
-            issues = data.issues.filter(pl.col("submitter") == name)
             rows.append(
                 {
                     "unit": name,
                     "unit_type": TYPE_LABEL[t],
-                    **{f: labels.get(f) for f in FORM_IDS},
-                    "errors": issues.filter(pl.col("severity") == "error").height,
-                    "warnings": issues.filter(pl.col("severity") == "warning").height,
+                    **{f: labels[name].get(f) for f in FORM_IDS},
+                    "errors": counts[name, "error"],
+                    "warnings": counts[name, "warning"],
                 }
             )
     return pl.DataFrame(rows, infer_schema_length=None)
