@@ -182,7 +182,7 @@ def _style(ws: Worksheet, **attrs: Any) -> StyleArray:
     return probe._style
 
 
-def _styled(cell: Cell, style: StyleArray | None) -> Cell:
+def _styled(cell: Cell, style: StyleArray) -> Cell:
     cell._style = copy(style)
     return cell
 
@@ -200,8 +200,9 @@ def write_details(ws: Worksheet, con: duckdb.DuckDBPyConnection, quarter: str, f
     for c, text in enumerate(head, 1):
         put_text(_styled(ws.cell(2, c), head_style), text)
     lines = _detail_rows(con, quarter, form)
-    boxed = _style(ws, border=_BOX) if lines else None
-    stamped = _style(ws, number_format="yyyy-mm-dd hh:mm", border=_BOX) if lines else None
+    # Registered only when used: an unused number format would still be written to the file.
+    boxed = _style(ws, border=_BOX) if lines else StyleArray()
+    stamped = _style(ws, number_format="yyyy-mm-dd hh:mm", border=_BOX) if lines else StyleArray()
     for r, line in enumerate(lines, 3):
         row = [_styled(ws.cell(r, c), boxed) for c in range(1, len(head) + 1)]
         put_text(row[0], line["submitter"])
@@ -211,8 +212,7 @@ def write_details(ws: Worksheet, con: duckdb.DuckDBPyConnection, quarter: str, f
             value = line["values"].get(col.id)
             if value is not None:
                 row[c].value = _number(form, col.id, float(value))
-        row[len(cols) + 3]._style = copy(stamped)
-        row[len(cols) + 3].value = line["received"]
+        _styled(row[len(cols) + 3], stamped).value = line["received"]
         put_text(row[len(cols) + 4], line["file"] or "")
     present = {line["submitter"] for line in lines}
     missing, rejected = _missing(con, quarter, form_id, present)

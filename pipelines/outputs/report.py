@@ -500,6 +500,11 @@ def _timeliness_frame(reporting: pl.DataFrame) -> pl.DataFrame:
 
 
 def _charts(data: ReportData) -> dict[str, str]:
+    return {name: charts.to_div(fig, f"chart-{name}") for name, fig in figures(data).items()}
+
+
+def figures(data: ReportData) -> dict[str, charts.Figure]:
+    """The report's charts as plotly figure dicts, by name."""
     q = data.quarter
     pace = data.targets["pace"].max() or 0.0
     order = {m: i for i, (m, _) in enumerate(_measure_labels(data.targets))}
@@ -508,7 +513,7 @@ def _charts(data: ReportData) -> dict[str, str]:
         .sort(pl.col("measure").replace_strict(order, default=len(order)), maintain_order=True)
         .select(pl.col("submitter").alias("unit"), "measure_label", "share")
     )
-    figs = {
+    return {
         "progress": charts.progress_vs_pace(progress, pace, f"{q.label}十百千万完成比例与时序进度"),
         "risk_street": charts.risk_by_street(
             _unit_risk(data, STREET), "各街道企业四色风险分级（表一，属地口径）"
@@ -523,7 +528,6 @@ def _charts(data: ReportData) -> dict[str, str]:
             _timeliness_frame(data.reporting), "各季度应报报表的报送情况"
         ),
     }
-    return {name: charts.to_div(fig, f"chart-{name}") for name, fig in figs.items()}
 
 
 # ---------------------------------------------------------------- assumptions
