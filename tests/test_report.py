@@ -405,3 +405,13 @@ def test_every_sample_quarter_matches_the_ledger(sample_warehouse, tmp_path):
             )
     finally:
         con.close()
+
+
+def test_assumption_values_are_shown_in_words_not_configuration_keys():
+    """A leader reads the appendix: no snake_case configuration key may leak into a value."""
+    import re
+
+    from pipelines.outputs.report import assumptions
+
+    leaked = {a.key: a.value for a in assumptions() if re.search(r"[a-z]+_[a-z_]+", a.value)}
+    assert leaked == {}

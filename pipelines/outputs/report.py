@@ -626,6 +626,8 @@ def _show(value: Any, words: dict[str, str], limit: int = 240) -> str:
         return "（未配置）"
     if isinstance(value, bool):
         text = "是" if value else "否"
+    elif isinstance(value, dict) and "label" in value:
+        text = str(value["label"])  # a configured reference (e.g. a scale): its name says it
     elif isinstance(value, dict):
         text = "；".join(f"{words.get(str(k), k)}：{_show(v, words)}" for k, v in value.items())
     elif isinstance(value, list):
