@@ -80,6 +80,8 @@ def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame
         con.unregister(name)
 
 
-def query_frame(con: duckdb.DuckDBPyConnection, sql: str) -> pl.DataFrame:
+def query_frame(
+    con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] | None = None
+) -> pl.DataFrame:
     """A query's result as a polars frame (Arrow C stream, no pyarrow)."""
-    return pl.DataFrame(con.sql(sql))
+    return pl.DataFrame(con.sql(sql, params=params))

@@ -240,23 +240,23 @@ def _keep_first_seen(con: duckdb.DuckDBPyConnection, rows: dict[int, dict]) -> N
 
 def _delete_previous(con: duckdb.DuckDBPyConnection, shas: set[str], new_ids: list[int]) -> None:
     """Drop the rows an earlier load made from the same file contents (they are rebuilt)."""
+    batch = pl.DataFrame({"submission_id": new_ids}, schema={"submission_id": pl.Int64})
     con.execute("create or replace temp table load_batch (submission_id bigint)")
-    con.executemany("insert into load_batch values (?)", [[i] for i in new_ids])
-    old = con.execute(
+    con.execute(
         """
+        insert into load_batch
         select submission_id from submissions where sha256 in (select unnest(?::varchar[]))
         """,
         [sorted(shas)],
-    ).fetchall()
-    if not old:
-        return
-    con.executemany("insert into load_batch values (?)", [list(o) for o in old])
-    for table in ("validation_issues", "return_values", "submissions"):
-        con.execute(
-            f"delete from {table} where submission_id in (select submission_id from load_batch)"
-        )
-    con.execute("delete from load_batch")
-    con.executemany("insert into load_batch values (?)", [[i] for i in new_ids])
+    )
+    if con.execute("select count(*) from load_batch").fetchall()[0][0]:
+        insert_frame(con, "load_batch", batch)
+        for table in ("validation_issues", "return_values", "submissions"):
+            con.execute(
+                f"delete from {table} where submission_id in (select submission_id from load_batch)"
+            )
+        con.execute("delete from load_batch")
+    insert_frame(con, "load_batch", batch)
 
 
 def _insert_values(
@@ -440,6 +440,7 @@ official as (
     join keys on keys.submitter = s.submitter and keys.form = s.form
     where s.is_official
         and s.quarter < (select min(quarter) from submissions where submission_id in (select submission_id from load_batch))
+        and s.quarter >= ?
 ),
 sizes as (
     select s.submitter, s.quarter, s.form, v.column_id, any_value(v.value) as value
@@ -497,8 +498,24 @@ def _history_issues(con: duckdb.DuckDBPyConnection, front: list[dict]) -> list[d
     ).fetchall()[0][0]
     earlier = None
     if most >= 1:  # a window opening in an official quarter already gives an increment
-        earlier = history.earlier_increments(query_frame(con, _EARLIER))
+        earlier = history.earlier_increments(query_frame(con, _EARLIER, [_since(con, most, t)]))
     return history.issues(frame, earlier, t, peers)
+
+
+def _since(con: duckdb.DuckDBPyConnection, most: int, t: history.Thresholds) -> str:
+    """The earliest quarter whose official values the earlier increments need. With fewer than
+    min_history official quarters per cell the own-history comparison cannot reach its minimum,
+    so only the peers' check of the adjacent quarter's increment remains: that quarter and the
+    one before it. Otherwise all of them (own history takes every earlier increment)."""
+    if most >= t.min_history:
+        return ""
+    first = con.execute(
+        "select min(quarter) from submissions "
+        "where submission_id in (select submission_id from load_batch)"
+    ).fetchall()[0][0]
+    if first is None:
+        return ""
+    return str(Quarter.parse(first).prev().prev())
 
 
 def _summary(
