@@ -17,12 +17,24 @@ with pairs (form, kind, kind_label, found_column, fixed_column) as (
         ('form4', 'penalty', '处罚隐患整改率', 'penalty_hazards', 'penalty_hazards_fixed')
 ),
 
+-- Each pair's two columns as rows, so that values join on equality (form, column).
+pair_columns as (
+    select form, kind, kind_label, found_column, fixed_column, found_column as column_id from pairs
+    union all
+    select form, kind, kind_label, found_column, fixed_column, fixed_column as column_id from pairs
+),
+
 source as (
-    select unit_values.*, pairs.kind, pairs.kind_label, pairs.found_column, pairs.fixed_column
+    select
+        unit_values.*,
+        pair_columns.kind,
+        pair_columns.kind_label,
+        pair_columns.found_column,
+        pair_columns.fixed_column
     from unit_values
-    join pairs
-        on pairs.form = unit_values.form
-        and unit_values.column_id in (pairs.found_column, pairs.fixed_column)
+    join pair_columns
+        on pair_columns.form = unit_values.form
+        and pair_columns.column_id = unit_values.column_id
     where unit_values.form <> 'form4' or unit_values.row_key = 'total'
 ),
 
