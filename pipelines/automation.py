@@ -1,7 +1,6 @@
 """When runs start by themselves: a sensor on the drop folder and daily schedules keyed to the
 due dates in calendar.yaml."""
 
-
 import datetime as dt
 import hashlib
 import json
