@@ -13,11 +13,10 @@ from pathlib import Path
 import pytest
 
 from pipelines.reader import Unreadable, WorkbookGrid, read_many
-
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+from tests.corpus import CORPUS, present
 
 pytestmark = pytest.mark.skipif(
-    not (CORPUS / "poi").is_dir(),
+    not present("poi"),
     reason=f"shared corpus not found at {CORPUS} (it lives beside the work tree, in shared/corpus)",
 )
 

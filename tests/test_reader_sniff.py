@@ -14,8 +14,7 @@ import pytest
 
 from pipelines.reader import ReaderLimits, Unreadable, WorkbookGrid, read_workbook
 from pipelines.reader.sniff import Sniffed, scan_sheet_xml, scan_xlsb_sheet, sniff
-
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+from tests.corpus import CORPUS, present
 
 CT_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
 CT_XLSM = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
@@ -123,7 +122,7 @@ def test_ods_detected_by_mimetype(tmp_path: Path) -> None:
     assert code(tmp_path / "t.odt") == "not_spreadsheet"
 
 
-@pytest.mark.skipif(not (CORPUS / "wps").is_dir(), reason="shared corpus not present")
+@pytest.mark.skipif(not present("wps"), reason="shared corpus not present")
 def test_wps_et_by_extension_or_creator(tmp_path: Path) -> None:
     assert code(CORPUS / "wps" / "write.et") == "grid:et"
     assert code(CORPUS / "wps" / "write.xls") == "grid:xls"  # a WPS file saved as .xls stays xls
@@ -133,7 +132,7 @@ def test_wps_et_by_extension_or_creator(tmp_path: Path) -> None:
     assert got.sheets[0].cells[0][:3] == [1.0, 2.0, 3.0]
 
 
-@pytest.mark.skipif(not (CORPUS / "poi").is_dir(), reason="shared corpus not present")
+@pytest.mark.skipif(not present("poi"), reason="shared corpus not present")
 def test_ods_and_xlsb_read() -> None:
     assert code(CORPUS / "poi" / "SampleSS.ods") == "grid:ods"
     assert code(CORPUS / "poi" / "sample.xlsb") == "grid:xlsb"
@@ -237,7 +236,7 @@ def test_encrypted_ooxml(tmp_path: Path) -> None:
     assert any("默认密码" in n for n in got.notes)
 
 
-@pytest.mark.skipif(not (CORPUS / "poi").is_dir(), reason="shared corpus not present")
+@pytest.mark.skipif(not present("poi"), reason="shared corpus not present")
 @pytest.mark.parametrize(
     "name", ["password.xls", "xor-encryption-abc.xls", "protected_passtika.xlsx", "60284.xls"]
 )
@@ -381,7 +380,7 @@ def test_xlm_macro_sheet_noted(tmp_path: Path) -> None:
     assert isinstance(got, WorkbookGrid) and any("宏" in n for n in got.notes)
 
 
-@pytest.mark.skipif(not (CORPUS / "poi").is_dir(), reason="shared corpus not present")
+@pytest.mark.skipif(not present("poi"), reason="shared corpus not present")
 def test_ole_vba_noted() -> None:
     got = verdict(CORPUS / "poi" / "SimpleMacro.xls")
     assert isinstance(got, WorkbookGrid) and "工作簿含宏（已忽略，未执行）" in got.notes
