@@ -7,8 +7,7 @@ import json
 
 import dagster as dg
 
-from pipelines import periods
-from pipelines.assets.partitions import quarters
+from pipelines import config, periods
 from pipelines.resources import JibaoPaths
 
 QUARTERLY_JOB = "quarterly_job"
@@ -17,12 +16,8 @@ REMINDER_JOB = "reminder_job"
 
 def drop_folder_state(jibao: JibaoPaths) -> dict[str, dict[str, list[int]]]:
     """{quarter: {relative file: [mtime_ns, size]}} for every quarter folder under data/raw/."""
-    raw = jibao.paths.raw
-    keys = set(quarters.get_partition_keys())
     state: dict[str, dict[str, list[int]]] = {}
-    if not raw.is_dir():
-        return state
-    for qdir in sorted(p for p in raw.iterdir() if p.is_dir() and p.name in keys):
+    for qdir in jibao.paths.quarter_folders():
         files = {}
         for f in sorted(qdir.rglob("*")):
             if f.is_file() and not f.name.startswith((".", "~$")):
@@ -55,36 +50,42 @@ def drop_folder_sensor(context: dg.SensorEvaluationContext, jibao: JibaoPaths):
     return requests
 
 
-def _quarters_due(today: dt.date, offset_days: int, pick) -> list[periods.Quarter]:
-    return [q for q in periods.quarters() if pick(q) + dt.timedelta(days=offset_days) == today]
+SCHEDULES = config.load("automation.yaml")["schedules"]
 
 
-@dg.schedule(
-    cron_schedule="0 8 * * *",
-    job_name=QUARTERLY_JOB,
-    execution_timezone="Asia/Shanghai",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
+def _daily(name: str, job_name: str, pick, offset_days: int, run_key: str, what: str):
+    """A daily schedule that runs `job_name` for each quarter whose `pick(q)` + offset is today;
+    `what` names that day in Chinese, for the schedule's description and its skip reason."""
+
+    @dg.schedule(
+        name=name,
+        description=f"{what}运行该季度",
+        cron_schedule=SCHEDULES["cron"],
+        job_name=job_name,
+        execution_timezone=SCHEDULES["timezone"],
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+    )
+    def _schedule(context: dg.ScheduleEvaluationContext):
+        today = context.scheduled_execution_time.date()
+        due = [q for q in periods.quarters() if pick(q) + dt.timedelta(days=offset_days) == today]
+        if not due:
+            return dg.SkipReason(f"{today} 不是{what}")
+        return [dg.RunRequest(run_key=f"{run_key}:{q}", partition_key=str(q)) for q in due]
+
+    return _schedule
+
+
+# The day after a due date: rerun the quarter so that reporting_status and the alerts record who
+# is late or missing.
+late_returns_schedule = _daily(
+    "late_returns_schedule",
+    QUARTERLY_JOB,
+    periods.due_date,
+    SCHEDULES["late_check_days_after_due"],
+    "late",
+    f"截止日后第 {SCHEDULES['late_check_days_after_due']} 天",
 )
-def late_returns_schedule(context: dg.ScheduleEvaluationContext):
-    """The day after a due date: rerun the quarter so that reporting_status and the alerts
-    record who is late or missing."""
-    today = context.scheduled_execution_time.date()
-    due = _quarters_due(today, 1, periods.due_date)
-    if not due:
-        return dg.SkipReason(f"{today} 不是截止日次日")
-    return [dg.RunRequest(run_key=f"late:{q}", partition_key=str(q)) for q in due]
-
-
-@dg.schedule(
-    cron_schedule="0 8 * * *",
-    job_name=REMINDER_JOB,
-    execution_timezone="Asia/Shanghai",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
+# On the reminder day before each due date (calendar.yaml): remind those who have not submitted.
+reminder_schedule = _daily(
+    "reminder_schedule", REMINDER_JOB, periods.reminder_date, 0, "remind", "催报日"
 )
-def reminder_schedule(context: dg.ScheduleEvaluationContext):
-    """On the reminder day before each due date: remind those who have not yet submitted."""
-    today = context.scheduled_execution_time.date()
-    due = _quarters_due(today, 0, periods.reminder_date)
-    if not due:
-        return dg.SkipReason(f"{today} 不是催报日")
-    return [dg.RunRequest(run_key=f"remind:{q}", partition_key=str(q)) for q in due]

@@ -9,21 +9,13 @@ import sys
 import time
 
 from pipelines.paths import Paths
-from pipelines.periods import Quarter
 from pipelines.progress import log
 from pipelines.progress import to_stdout as _progress_to_stdout
 
 
 def quarters_in_drop_folder(paths: Paths) -> list[str]:
-    from pipelines.assets.partitions import quarters
-
-    keys = set(quarters.get_partition_keys())
-    if not paths.raw.is_dir():
-        return []
-    found = [
-        p.name for p in paths.raw.iterdir() if p.is_dir() and p.name in keys and any(p.iterdir())
-    ]
-    return sorted(found, key=Quarter.parse)
+    """Quarters of the calendar whose drop folder holds anything, oldest first."""
+    return [q.name for q in paths.quarter_folders() if any(q.iterdir())]
 
 
 def execute(
@@ -96,9 +88,9 @@ def run_pipeline(
 
 
 def _summary(paths: Paths, keys: list[str]) -> None:
-    import duckdb
+    from pipelines.warehouse import connect_published
 
-    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+    with connect_published(paths) as con:
         rows = con.execute(
             "select quarter, count(*) filter (where status = 'accepted'), "
             "count(*) filter (where status = 'rejected'), count(*) filter (where status = 'unreadable') "
@@ -130,6 +122,8 @@ def run_demo() -> int:
 def run_sql(query: str) -> int:
     import duckdb
 
+    from pipelines.warehouse import connect_published
+
     paths = Paths.from_env()
     if not paths.warehouse.exists():
         print(
@@ -138,7 +132,7 @@ def run_sql(query: str) -> int:
         )
         return 1
     try:
-        with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        with connect_published(paths) as con:
             rel = con.sql(query)
             if rel is not None:
                 rel.show(max_width=200, max_rows=200)

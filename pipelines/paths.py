@@ -28,6 +28,12 @@ class Paths:
     def raw_quarter(self, quarter: object) -> Path:
         return self.raw / str(quarter)
 
+    def quarter_folders(self) -> list[Path]:
+        """data/raw/<quarter>/ for every quarter of the calendar that has a folder, oldest first."""
+        from pipelines import periods
+
+        return [self.raw_quarter(q) for q in periods.quarters() if self.raw_quarter(q).is_dir()]
+
     @property
     def archive(self) -> Path:
         """Every received file once, under its sha256."""

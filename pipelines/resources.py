@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import dagster as dg
@@ -41,6 +40,7 @@ class Warehouse(dg.ConfigurableResource):
 
 def default_resources() -> dict:
     return {
-        "jibao": JibaoPaths(home=os.environ.get("JIBAO_HOME", "")),
-        "warehouse_db": Warehouse(path=os.environ.get("JIBAO_WAREHOUSE", "")),
+        # Empty settings defer to Paths.from_env(), which reads JIBAO_HOME and JIBAO_WAREHOUSE.
+        "jibao": JibaoPaths(),
+        "warehouse_db": Warehouse(),
     }

@@ -33,7 +33,7 @@ def save(paths: Paths, quarter: object, name: str, records: list) -> Path:
     return path
 
 
-def load_raw(paths: Paths, quarter: object, name: str) -> list[dict]:
+def _load_raw(paths: Paths, quarter: object, name: str) -> list[dict]:
     path = staging_dir(paths, quarter) / f"{name}.json"
     if not path.exists():
         return []
@@ -42,7 +42,7 @@ def load_raw(paths: Paths, quarter: object, name: str) -> list[dict]:
 
 def load_results(paths: Paths, quarter: object) -> list[ReturnResult]:
     out = []
-    for d in load_raw(paths, quarter, "returns"):
+    for d in _load_raw(paths, quarter, "returns"):
         d["issues"] = [Issue(**i) for i in d["issues"]]
         d["values"] = [Value(**v) for v in d["values"]]
         out.append(ReturnResult(**d))
@@ -56,7 +56,7 @@ def load_received(paths: Paths, quarter: object) -> list:
     from pipelines.warehouse.archive import ReceivedFile
 
     out = []
-    for d in load_raw(paths, quarter, "received"):
+    for d in _load_raw(paths, quarter, "received"):
         out.append(
             ReceivedFile(
                 sha256=d["sha256"],

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from openpyxl import load_workbook
 from pipelines import periods
 from pipelines.assets.indicators import INDICATOR_VIEWS
 from pipelines.automation import (
+    SCHEDULES,
     drop_folder_sensor,
     late_returns_schedule,
     reminder_schedule,
@@ -128,7 +130,8 @@ def test_sensor_requests_a_run_when_a_file_appears_or_changes_and_not_otherwise(
 def test_late_schedule_runs_the_quarter_the_day_after_its_due_date():
     q = periods.Quarter.parse("2025Q3")
     due = periods.due_date(q)
-    at = dt.datetime.combine(due + dt.timedelta(days=1), dt.time(8))
+    after = SCHEDULES["late_check_days_after_due"]
+    at = dt.datetime.combine(due + dt.timedelta(days=after), dt.time(8))
     result = late_returns_schedule(dg.build_schedule_context(scheduled_execution_time=at))
     assert [r.partition_key for r in result] == ["2025Q3"]
     on_due = dt.datetime.combine(due, dt.time(8))
@@ -162,7 +165,8 @@ def test_demo_writes_the_sample_and_runs_every_quarter(demo):
     home, out = demo
     assert out.returncode == 0, out.stdout + out.stderr
     paths = Paths(home)
-    assert (paths.raw / "manifest.json").exists() or any(paths.raw.rglob("manifest.json"))
+    manifest = json.loads((paths.raw / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["quarters"] == SAMPLE_QUARTERS
     assert str(paths.warehouse) in out.stdout
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
         loaded = {q for (q,) in con.execute("select distinct quarter from submissions").fetchall()}
@@ -174,18 +178,28 @@ def test_demo_writes_the_sample_and_runs_every_quarter(demo):
 
 
 def test_demo_produces_report_consolidated_return_and_alerts_for_every_quarter(demo):
+    """Each quarter gets its report (titled for the quarter, its charts inline), its consolidated
+    return, and a letter to every submitter whose return was rejected and never replaced."""
     home, out = demo
     assert out.returncode == 0, out.stderr
     paths = Paths(home)
     for q in SAMPLE_QUARTERS:
-        report = paths.report_dir(q) / f"进展报告_{q}.html"
-        assert report.exists() and report.stat().st_size > 50_000, report
-        assert "<svg" in report.read_text(encoding="utf-8") or "plotly" in report.read_text(
-            encoding="utf-8"
-        )
-        assert (paths.report_dir(q) / f"汇总表_{q}.xlsx").exists()
-        letters = list(paths.outbox_dir(q).rglob("*.md"))
-        assert letters, f"no alert letters for {q}"
+        html = (paths.report_dir(q) / f"进展报告_{q}.html").read_text(encoding="utf-8")
+        assert f"（{periods.Quarter.parse(q).label}）</title>" in html
+        assert html.count("Plotly.newPlot") >= 4  # risk colours, pace, closure trend, timeliness
+        assert 'data-figure="reporting_rate"' in html
+        assert (paths.report_dir(q) / f"汇总表_{q}.xlsx").stat().st_size > 10_000
+        with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+            unreplaced = {
+                s
+                for (s,) in con.execute(
+                    "select submitter from submissions where quarter = ? and submitter is not null "
+                    "group by submitter, form having not bool_or(is_official)",
+                    [q],
+                ).fetchall()
+            }
+        lettered = {p.parent.name for p in paths.outbox_dir(q).rglob(f"通知_{q}.md")}
+        assert unreplaced <= lettered, unreplaced - lettered
 
 
 def test_demo_keeps_every_received_file_and_gives_each_a_verdict(demo):

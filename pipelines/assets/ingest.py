@@ -48,9 +48,8 @@ def returns(context: dg.AssetExecutionContext, jibao: JibaoPaths) -> dg.Material
     paths = jibao.paths
     status: Counter[str] = Counter()
     for key in ordered(context):
-        received = staging.load_raw(paths, key, "received")
         # Validate the archived copy (immutable, content-addressed); report the name it came in.
-        by_archive = {r["archive_path"]: r["path"] for r in received}
+        by_archive = {str(r.archive_path): str(r.path) for r in staging.load_received(paths, key)}
         results = validate_paths(list(by_archive), quarter=key) if by_archive else []
         for r in results:
             r.file = by_archive.get(r.file, r.file)

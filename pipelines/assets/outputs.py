@@ -24,6 +24,20 @@ class SendConfig(dg.Config):
         return dt.date.fromisoformat(self.today) if self.today else dt.date.today()
 
 
+def _write_files(context, jibao: JibaoPaths, warehouse_db: Warehouse, write, path_of, label):
+    """One file per quarter of the run, `write(con, quarter, path_of(reports_dir, quarter))`, from
+    a read-only connection to the published warehouse."""
+    paths = jibao.paths
+    written = []
+    with warehouse_db.reader(paths) as con:
+        for key in ordered(context):
+            written.append(str(write(con, key, path_of(paths.reports, key))))
+            say(context, f"{key} {label}：{written[-1]}")
+    return dg.MaterializeResult(
+        metadata={"files": dg.MetadataValue.md("\n".join(f"- {w}" for w in written))}
+    )
+
+
 @dg.asset(
     partitions_def=quarters,
     backfill_policy=one_run,
@@ -37,15 +51,7 @@ def leaders_report(
 ) -> dg.MaterializeResult:
     from pipelines.outputs.report import report_path, write_report
 
-    paths = jibao.paths
-    written = []
-    with warehouse_db.reader(paths) as con:
-        for key in ordered(context):
-            written.append(str(write_report(con, key, report_path(paths.reports, key))))
-            say(context, f"{key} 进展报告：{written[-1]}")
-    return dg.MaterializeResult(
-        metadata={"files": dg.MetadataValue.md("\n".join(f"- {w}" for w in written))}
-    )
+    return _write_files(context, jibao, warehouse_db, write_report, report_path, "进展报告")
 
 
 @dg.asset(
@@ -61,14 +67,8 @@ def consolidated_return(
 ) -> dg.MaterializeResult:
     from pipelines.outputs.consolidated import consolidated_path, write_consolidated
 
-    paths = jibao.paths
-    written = []
-    with warehouse_db.reader(paths) as con:
-        for key in ordered(context):
-            written.append(str(write_consolidated(con, key, consolidated_path(paths.reports, key))))
-            say(context, f"{key} 区级汇总表：{written[-1]}")
-    return dg.MaterializeResult(
-        metadata={"files": dg.MetadataValue.md("\n".join(f"- {w}" for w in written))}
+    return _write_files(
+        context, jibao, warehouse_db, write_consolidated, consolidated_path, "区级汇总表"
     )
 
 
