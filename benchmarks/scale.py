@@ -44,17 +44,6 @@ import yaml
 from baseline import calamine_read  # benchmarks/ is on sys.path when a script here runs
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "pipelines" / "config"
-INDICATORS = (
-    "reporting_status",
-    "reporting_summary",
-    "target_progress",
-    "risk_distribution",
-    "hazard_closure",
-    "measure_coverage",
-    "star_mix",
-    "new_activity",
-    "performance_scores",
-)
 STREET, DEPT = "街道", "区安委会成员单位"
 PROTOTYPES = 6  # distinct value series per submitter type
 LATE_EVERY = 20  # one workbook in twenty arrives after the due date
@@ -287,11 +276,12 @@ def build_bulk(bulk, ingested, districts: int, copies: int) -> int:
 def time_indicators(paths) -> list[tuple[str, int, float]]:
     """(view, rows, seconds) of a full evaluation of each indicator view."""
     from pipelines.warehouse import connect_published
+    from pipelines.warehouse.schema import INDICATOR_VIEWS
 
     con = connect_published(paths)
     out = []
     try:
-        for view in INDICATORS:
+        for view in INDICATOR_VIEWS:
             t = time.perf_counter()
             con.execute(f"create or replace temp table _bench as select * from {view}")
             took = time.perf_counter() - t

@@ -31,6 +31,7 @@ from pipelines.forms.layout import layout
 from pipelines.forms.workbook import FormPlan, plan_form, save_plans, sheet_name, write_form_xls
 from pipelines.periods import Quarter
 from pipelines.registry import Submitter, load_registry
+from pipelines.rules.messages import severity
 
 Num = int | float
 Values = dict[tuple[str, str], Num]  # (row_key, column_id) → clean number, own rows only
@@ -140,17 +141,12 @@ def _rng(*parts: object) -> random.Random:
 
 
 def _severity(rule: str) -> str:
-    rules = configuration.load("rules.yaml")
-    for section in ("cell_rules", "structure_rules"):
-        if rule in rules.get(section, {}):
-            return rules[section][rule]
-    for r in rules["rules"]:
+    """A cross-cell rule's own severity, else the configured one of a cell, structure or
+    history rule."""
+    for r in configuration.load("rules.yaml")["rules"]:
         if r["id"] == rule:
-            return r["severity"]
-    hist = rules["history"].get(rule)
-    if hist is not None:
-        return hist["severity"] if isinstance(hist, dict) else hist
-    raise KeyError(rule)
+            return r.get("severity", "error")
+    return severity(rule)
 
 
 # ---------------------------------------------------------------- simulation helpers
@@ -235,15 +231,28 @@ def _init1(rng: random.Random, base: int) -> dict:
     return st
 
 
-def _step1(rng: random.Random, st: dict, restart: bool, swing: bool) -> None:
-    st["base"] = max(_floor1(st), round(st["base"] * (1 + rng.uniform(-0.012, 0.025))))
+def _drift(
+    rng: random.Random, st: dict, floor: int, change: tuple[float, float], swing: bool
+) -> int:
+    """This quarter's base: a small drift, never below what it must hold; a re-count that jumps
+    (a planted stock swing)."""
+    st["base"] = max(floor, round(st["base"] * (1 + rng.uniform(*change))))
     if swing:
         st["base"] = round(st["base"] * rng.uniform(1.6, 1.9))
-    b = st["base"]
-    for col, (_init, ceil) in _COVER1.items():
-        st[col] = _grow(rng, st[col], ceil * b)
-    assessed = _grow(rng, sum(st["colours"]), 0.92 * b)
+    return st["base"]
+
+
+def _cover(rng: random.Random, st: dict, cover: dict, base: int, colours_ceiling: float) -> None:
+    """Coverage counts and the four risk colours grow towards their ceilings' share of the base."""
+    for col, (_init, ceil) in cover.items():
+        st[col] = _grow(rng, st[col], ceil * base)
+    assessed = _grow(rng, sum(st["colours"]), colours_ceiling * base)
     st["colours"] = _add(st["colours"], _split(rng, assessed - sum(st["colours"]), _COLOUR_W))
+
+
+def _step1(rng: random.Random, st: dict, restart: bool, swing: bool) -> None:
+    b = _drift(rng, st, _floor1(st), (-0.012, 0.025), swing)
+    _cover(rng, st, _COVER1, b, 0.92)
     st["std_reviewed"] = _grow(rng, st["std_reviewed"], 0.22 * b, 0.02, 0.1)
     st["std_self"] = _grow(rng, st["std_self"], 0.5 * b)
     rated = _grow(rng, sum(st["stars"]), 0.6 * b)
@@ -462,14 +471,8 @@ def _floor4(st: dict) -> int:
 
 
 def _step4(rng: random.Random, st: dict, restart: bool, swing: bool) -> None:
-    st["base"] = max(_floor4(st), round(st["base"] * (1 + rng.uniform(-0.02, 0.03))))
-    if swing:
-        st["base"] = round(st["base"] * rng.uniform(1.6, 1.9))
-    b = st["base"]
-    for col, (_init, ceil) in _COVER4.items():
-        st[col] = _grow(rng, st[col], ceil * b)
-    assessed = _grow(rng, sum(st["colours"]), 0.95 * b)
-    st["colours"] = _add(st["colours"], _split(rng, assessed - sum(st["colours"]), _COLOUR_W))
+    b = _drift(rng, st, _floor4(st), (-0.02, 0.03), swing)
+    _cover(rng, st, _COVER4, b, 0.95)
     if restart:
         st.update(dict.fromkeys(_CAMPAIGN4, 0))
     st["std_self"] = _grow(rng, st["std_self"], 0.45 * b, 0.05, 0.2)
@@ -586,53 +589,16 @@ def simulate(
 
 
 def rule_breaches(form_id: str, values: Values) -> set[str]:
-    """Ids of the cross-cell rules (rules.yaml) that the numbers break. Used to know which rule a
-    planted defect trips and that clean returns trip none."""
-    rules = configuration.load("rules.yaml")
-    tol = float(rules.get("amount_tolerance", 0.0001))
-    form = get_form(form_id)
-    rows = list(dict.fromkeys(r for r, _ in values))
-    broken = set()
-    for rule in (r for r in rules["rules"] if r["form"] == form_id):
-        if rule["kind"] == "total_row":
-            if _total_row_broken(form, values, tol):
-                broken.add(rule["id"])
-            continue
-        for row in rows:
-            if _row_breaks(rule, {c: v for (r, c), v in values.items() if r == row}, tol):
-                broken.add(rule["id"])
-    return broken
+    """Ids of the cross-cell rules (rules.yaml) that the numbers break, checked by the validator's
+    own rules (pipelines.rules.cross). Used to know which rule a planted defect trips and that
+    clean returns trip none."""
+    from pipelines.rules import cross, schema  # polars: only when planting
 
-
-def _row_breaks(rule: dict, row: dict[str, Num], tol: float) -> bool:
-    kind = rule["kind"]
-    if kind == "sum":
-        cols = [rule["total"], *rule["parts"]]
-        if any(c not in row for c in cols):
-            return False
-        return abs(row[rule["total"]] - sum(row[c] for c in rule["parts"])) > tol
-    right = row.get(rule["right"])
-    if right is None:
-        return False
-    if kind == "le":
-        return any(c in row and row[c] > right + tol for c in rule["left"])
-    if kind == "le_sum":
-        return (
-            all(c in row for c in rule["parts"])
-            and sum(row[c] for c in rule["parts"]) > right + tol
-        )
-    raise ValueError(f"unknown rule kind {kind}")
-
-
-def _total_row_broken(form, values: Values, tol: float) -> bool:
-    total = next(r.key for r in form.rows if r.is_total)
-    cats = [r.key for r in form.rows if not r.is_total]
-    for col in form.value_columns:
-        if (total, col.id) not in values or any((k, col.id) not in values for k in cats):
-            continue
-        if abs(values[total, col.id] - sum(values[k, col.id] for k in cats)) > tol:
-            return True
-    return False
+    rows: dict[str, dict[str, Num]] = {}
+    for (row, col), v in values.items():
+        rows.setdefault(row, {})[col] = v
+    frame = schema.batch_frame(form_id, ((0, row, vals) for row, vals in rows.items()))
+    return {b.rule_id for b in cross.check(form_id, frame)}
 
 
 # ---------------------------------------------------------------- submissions
@@ -662,13 +628,6 @@ class _Submission:
     @property
     def key(self) -> tuple[str, str]:
         return (self.submitter.name, str(self.quarter))
-
-
-def _own_keys(form_id: str, submitter_type: str) -> list[tuple[str, str]]:
-    form = get_form(form_id)
-    own = {r.key for r in form.rows_of_type(submitter_type)}
-    own |= {r.group for r in form.rows_of_type(submitter_type) if r.group}
-    return [(r, c) for r, c, _, _ in layout(form_id).value_cells() if r in own]
 
 
 def _front_door(ret: _Return, kinds: set[str]) -> str:
@@ -981,7 +940,7 @@ def _plant_content(rng: random.Random, subs: list[_Submission], cfg: dict) -> No
         for i, f in _pick(rng, cands, cfg["defects"][kind], cfg["min_each"]):
             sub, ret = subs[i], subs[i].returns[f]
             if kind in ("blank", "placeholder", "number_as_text", "full_width_digits"):
-                ret.defects += _plant_cells(rng, ret, kind, _own_keys(f, sub.submitter.type))
+                ret.defects += _plant_cells(rng, ret, kind, layout(f).own_cells(sub.submitter.type))
             else:
                 _plant_rule(rng, ret, kind, sub.submitter)
             used.add((i, f))
@@ -1166,7 +1125,7 @@ def _sheet_names(rng: random.Random, s: _Submission, forms: list[str]) -> list[s
 def _cells(s: _Submission, ret: _Return, rng: random.Random) -> dict[tuple[str, str], object]:
     """Every input cell as written: own rows (numbers, or the planted text), the other type's
     rows blank or 0."""
-    own = set(_own_keys(ret.form_id, s.submitter.type))
+    own = set(layout(ret.form_id).own_cells(s.submitter.type))
     out: dict[tuple[str, str], object] = {}
     blank_rows: dict[str, bool] = {}
     for r, c, _, _ in layout(ret.form_id).value_cells():

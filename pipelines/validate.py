@@ -298,10 +298,6 @@ def _check_return(result: ReturnResult, rec: Recognised, q: periods.Quarter | No
     return result
 
 
-def _type_of(form: FormSpec, row_key: str) -> str:
-    return form.type_by_key[row_key]
-
-
 @per_form
 def _row_labels(form: FormSpec) -> dict[str, str]:
     """Row key (or 表二 group key) → how the row is named in messages."""
@@ -324,7 +320,8 @@ def _own_types(rec: Recognised) -> set[str]:
     sub = rec.submitter
     if sub is not None:
         return types if sub.forms == () else {sub.type}
-    with_data = {_type_of(rec.form, c.row_key) for c in rec.cells if c.value not in (None, "", 0)}
+    type_of = rec.form.type_by_key
+    with_data = {type_of[c.row_key] for c in rec.cells if c.value not in (None, "", 0)}
     return with_data or types
 
 
@@ -368,8 +365,6 @@ def _prepare_batch_rules() -> None:
 
 
 def _apply_batch_rules(pending: list[_Pending]) -> None:
-    import polars as pl
-
     from pipelines.rules import cross, schema
 
     by_form: dict[str, list[tuple[int, _Pending]]] = defaultdict(list)
@@ -377,21 +372,11 @@ def _apply_batch_rules(pending: list[_Pending]) -> None:
         by_form[p.form.id].append((i, p))
     for form_id, items in by_form.items():
         form = get_form(form_id)
-        ids = [c.id for c in form.value_columns]
-        rets: list[int] = []
-        keys: list[str] = []
-        columns: list[list[float | None]] = [[] for _ in ids]
-        for i, p in items:
-            for row_key, vals in p.rows.items():
-                rets.append(i)
-                keys.append(row_key)
-                get = vals.get
-                for col, cid in zip(columns, ids, strict=True):
-                    col.append(get(cid))
-        if not rets:
+        frame = schema.batch_frame(
+            form_id, ((i, key, vals) for i, p in items for key, vals in p.rows.items())
+        )
+        if frame.is_empty():
             continue
-        data = {"_ret": rets, "_row": keys} | dict(zip(ids, columns, strict=True))
-        frame = pl.DataFrame(data, schema=schema.empty_frame(form_id).schema)
         for ret, row_key, col_id, check in schema.schema_failures(form_id, frame):
             p = pending[ret]
             col = form.column(col_id)

@@ -25,13 +25,7 @@ FORM1_STREET = {
 def zero_values(form_id: str, submitter_name: str) -> dict[tuple[str, str], float]:
     """0 in every input cell of the submitter's own rows."""
     sub = load_registry().by_name(submitter_name)
-    lay = layout(form_id)
-    out = {}
-    for row_key, col_id, _r, _c in lay.value_cells():
-        rows = [r for r in lay.form.rows if r.key == row_key or r.group == row_key]
-        if rows and rows[0].submitter_type == sub.type:
-            out[(row_key, col_id)] = 0
-    return out
+    return dict.fromkeys(layout(form_id).own_cells(sub.type), 0)
 
 
 def write_return(

@@ -66,8 +66,12 @@ def test_official_value_breaking_a_rule_stops_publication(tmp_path: Path):
         load_batches(con, [batch(clean(), breaking())])
         assert_publishable(con)
 
-    with pytest.raises(IntegrityError, match="数据仓库未发布"):
+    with pytest.raises(IntegrityError, match="数据仓库未发布") as raised:
         publish(paths, build)
+    message = str(raised.value)  # names the file, the submitter, the cell and both figures
+    for text in ("bad.xlsx", "临江街道", "表一", "整改隐患数量", "912", "900"):
+        assert text in message, (text, message)
+    assert "Breach(" not in message
     assert digest(paths.warehouse) == before
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
         names = [r[0] for r in con.execute("select original_name from submissions").fetchall()]

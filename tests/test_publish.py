@@ -19,6 +19,7 @@ from pipelines.periods import Quarter
 from pipelines.warehouse import load_batches, publish
 from pipelines.warehouse.publish import building_path
 from pipelines.warehouse.synthetic import make_return, received_for
+from tests.snapshot import snapshot
 
 ROOT = Path(__file__).resolve().parents[1]
 STREETS = ["常泰街道", "江南街道", "金龙街道", "开元街道"]
@@ -67,15 +68,6 @@ def _batch(quarter: str) -> tuple:
 def _refresh(paths: Paths, *quarters: str, target: Path | None = None) -> None:
     batches = [_batch(q) for q in quarters]
     publish(paths, lambda con: load_batches(con, batches), target=target)
-
-
-def _snapshot(db: Path) -> dict[str, list[tuple]]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        tables = [t for (t,) in con.execute("select table_name from duckdb_tables()").fetchall()]
-        return {t: con.execute(f'select * from "{t}" order by all').fetchall() for t in tables}
-    finally:
-        con.close()
 
 
 def _spawn(script: str, *args: str) -> subprocess.Popen:
@@ -153,7 +145,7 @@ def test_an_open_analyst_connection_survives_a_refresh(paths: Paths) -> None:
 
 def test_a_pipeline_killed_mid_build_leaves_the_warehouse_intact(paths: Paths) -> None:
     _refresh(paths, "2025Q1")
-    published = _snapshot(paths.warehouse)
+    published = snapshot(paths.warehouse)
 
     pipeline = _spawn(KILLED_PIPELINE, str(paths.root))
     try:
@@ -165,21 +157,21 @@ def test_a_pipeline_killed_mid_build_leaves_the_warehouse_intact(paths: Paths) -
     assert pipeline.returncode == -signal.SIGKILL
 
     # complete and openable, exactly as published before the killed run
-    assert _snapshot(paths.warehouse) == published
+    assert snapshot(paths.warehouse) == published
     assert "half_done" not in published
     assert building_path(paths.warehouse).exists()  # the dead run's leftovers
 
     _refresh(paths, "2025Q1", "2025Q2")  # the next refresh takes the lock and succeeds
     assert not building_path(paths.warehouse).exists()
     assert not building_path(paths.warehouse).with_name("warehouse.duckdb.building.wal").exists()
-    after = _snapshot(paths.warehouse)
+    after = snapshot(paths.warehouse)
     assert "half_done" not in after
     assert len(after["return_values"]) == 2 * len(published["return_values"])
 
 
 def test_a_failed_build_publishes_nothing(paths: Paths) -> None:
     _refresh(paths, "2025Q1")
-    published = _snapshot(paths.warehouse)
+    published = snapshot(paths.warehouse)
 
     def build(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("delete from return_values")
@@ -187,7 +179,7 @@ def test_a_failed_build_publishes_nothing(paths: Paths) -> None:
 
     with pytest.raises(RuntimeError, match="表格定义有误"):
         publish(paths, build)
-    assert _snapshot(paths.warehouse) == published
+    assert snapshot(paths.warehouse) == published
     assert not building_path(paths.warehouse).exists()
 
 

@@ -21,6 +21,7 @@ from pipelines.sample import write_sample
 from pipelines.validate import validate_paths
 from pipelines.warehouse import refresh, schema
 from tests.returns import FORM1_STREET, write_return
+from tests.snapshot import snapshot
 
 STREET = "常泰街道"
 Q3 = "2025Q3"
@@ -72,16 +73,6 @@ def _ledger(paths: Paths) -> dict[str, dict]:
     return {r["original_name"]: r for r in rows}
 
 
-def _snapshot(db: Path) -> dict[str, list[tuple]]:
-    """Every table's full contents, in a canonical order."""
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        tables = [t for (t,) in con.execute("select table_name from duckdb_tables()").fetchall()]
-        return {t: con.execute(f'select * from "{t}" order by all').fetchall() for t in tables}
-    finally:
-        con.close()
-
-
 @pytest.fixture
 def paths(tmp_path: Path) -> Paths:
     return Paths(tmp_path)
@@ -124,10 +115,10 @@ def test_running_again_on_the_same_files_changes_nothing(paths: Paths) -> None:
     write_sample(paths.raw)
     quarters = sorted(p.name for p in paths.raw.iterdir() if p.is_dir())
     refresh(paths, quarters, validate_paths)
-    first = _snapshot(paths.warehouse)
+    first = snapshot(paths.warehouse)
     archive = sorted(os.listdir(paths.archive))
     refresh(paths, quarters, validate_paths)
-    assert _snapshot(paths.warehouse) == first
+    assert snapshot(paths.warehouse) == first
     assert sorted(os.listdir(paths.archive)) == archive
     assert len(first["submissions"]) > 300 and len(first["return_values"]) > 20_000
 
@@ -329,6 +320,24 @@ def test_every_table_view_and_column_is_commented(tmp_path: Path) -> None:
     con.close()
     assert n_tables >= 10
     assert bare_tables == [] and bare_views == [] and bare_columns == []
+
+
+def test_form_views_file_is_what_the_form_definitions_generate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """sql/10 is generated from config/forms: the checked-in file is the generator's output, and
+    `--check` fails on a stale copy (so a form change without regenerating is caught)."""
+    text = schema.render_form_views()
+    assert schema.FORM_VIEWS_FILE.read_text(encoding="utf-8") == text
+    for fid in FORM_IDS:
+        for col in get_form(fid).value_columns:
+            assert f"as {col.id},\n" in text or f"as {col.id}\n" in text, (fid, col.id)
+    stale = tmp_path / "10_form_values.sql"
+    stale.write_text(text.replace("as hazards_fixed,", "as hazards_fixd,"), encoding="utf-8")
+    monkeypatch.setattr(schema, "FORM_VIEWS_FILE", stale)
+    assert schema.main(["--check"]) == 1
+    assert schema.main([]) == 0 and schema.main(["--check"]) == 0
+    assert stale.read_text(encoding="utf-8") == text
 
 
 def test_wide_form_views_carry_the_chinese_labels(paths: Paths, drop: Path) -> None:

@@ -72,6 +72,11 @@ class Layout:
                     out.append((r.key, col.id, self.row_of[r.key], c))
         return out
 
+    def own_cells(self, submitter_type: str) -> list[tuple[str, str]]:
+        """(row key, column id) of every input cell a submitter of this type fills."""
+        type_of = self.form.type_by_key
+        return [(r, c) for r, c, _, _ in self.value_cells() if type_of[r] == submitter_type]
+
 
 @cache
 def layout(form_id: str) -> Layout:

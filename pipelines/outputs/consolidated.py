@@ -29,17 +29,10 @@ from pipelines.forms.layout import layout
 from pipelines.forms.workbook import save_workbook, sheet_name, write_form
 from pipelines.outputs.annotate import put_text
 from pipelines.registry import load_registry
+from pipelines.text import strip_unit
 
 Number = int | float
 AMOUNT_DIGITS = 4  # 万元 to the yuan and a bit: float sums must not show binary noise
-
-
-def row_type(form: FormSpec, row_key: str) -> str | None:
-    """Submitter type a row key belongs to (表二's type keys dept/street included)."""
-    for r in form.rows:
-        if row_key in (r.key, r.group):
-            return r.submitter_type
-    return None
 
 
 def _number(form: FormSpec, column_id: str, value: float) -> Number:
@@ -69,7 +62,7 @@ def district_values(
         form = get_form(form_id)
         value_ids = {c.id for c in form.value_columns}
         # Another type's row in a return is ignored by the validator; never count it here either.
-        if column_id in value_ids and row_type(form, row_key) == sub_type:
+        if column_id in value_ids and form.type_by_key.get(row_key) == sub_type:
             sums[form_id][(row_key, column_id)] += float(total)
     out: dict[str, dict[tuple[str, str], Number]] = {}
     for form_id in FORM_IDS:
@@ -111,7 +104,7 @@ def _detail_rows(con: duckdb.DuckDBPyConnection, quarter: str, form: FormSpec) -
     ).fetchall()
     lines: dict[tuple[str, str], dict] = {}
     for sub, sub_type, row_key, column_id, value, received, name in rows:
-        if row_type(form, row_key) != sub_type:
+        if form.type_by_key.get(row_key) != sub_type:
             continue
         line = lines.setdefault(
             (sub, row_key),
@@ -149,11 +142,13 @@ def _row_keys(form: FormSpec) -> list[str]:
 
 
 def _row_label(form: FormSpec, row_key: str) -> str:
+    """A row's display label; 表二's type key names the column groups held once per type."""
     for r in form.rows:
         if r.key == row_key:
             return r.display
         if r.group == row_key:
-            return f"{r.group_label}·不分层级（万岗达标、宣传发动）"
+            groups = dict.fromkeys(strip_unit(c.path[0]) for c in form.columns if c.scope == "type")
+            return f"{r.group_label}·不分层级（{'、'.join(groups)}）"
     return row_key
 
 

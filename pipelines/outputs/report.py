@@ -203,7 +203,7 @@ def _type_totals(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 # target_progress.status (target_status_bands) → the CSS/table class
-STATUS_KEY = {"达到进度": "ahead", "略慢于进度": "on_track", "落后于进度": "behind"}
+STATUS_KEY = {label: key for key, label in tables.STATUS_LABEL.items()}
 
 
 def reporting_summary(reporting: pl.DataFrame, quarter: str) -> dict[str, Any]:
@@ -272,7 +272,7 @@ def findings(data: ReportData) -> list[str]:
     q = str(data.quarter)
     out: list[str] = []
 
-    behind = _units(data.targets).filter(pl.col("status") == "落后于进度")
+    behind = _units(data.targets).filter(pl.col("status") == tables.STATUS_LABEL["behind"])
     for name, part in _per_unit(behind):
         items = "；".join(
             f"「{r['measure_label']}」完成 {_num(r['actual'])}/{_num(r['target'])} "
@@ -591,13 +591,8 @@ def _split_key(key: str) -> list[str]:
 
 # Configuration keys shown in the appendix, in the words the office uses.
 _WORDS = {
-    "ahead": "达到进度",
-    "on_track": "略慢于进度",
-    "timeliness": "按时报送",
-    "data_quality": "数据质量",
-    "target_pace": "十百千万进度",
-    "hazard_closure": "隐患整改",
-    "risk_coverage": "风险评定覆盖",
+    **tables.STATUS_LABEL,
+    **tables.SCORE_PARTS,
     "severity": "级别",
     "warning": "提示",
     "error": "错误",

@@ -13,6 +13,7 @@ from great_tables import GT, loc, style
 from pipelines.outputs.charts import FONT
 
 STATUS_FILL = {"ahead": "#d9f2d9", "on_track": "#fff1c2", "behind": "#f9d0cc"}
+# The words target_progress.status carries (target_status_bands), by targets.yaml › status key.
 STATUS_LABEL = {"ahead": "达到进度", "on_track": "略慢于进度", "behind": "落后于进度"}
 ALERT_FILL = "#f9d0cc"
 WARN_FILL = "#fff1c2"

@@ -11,7 +11,7 @@ of those rows come from the same expression (`CHECKS`), so there is one definiti
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 
 import pandera.polars as pa
@@ -63,6 +63,25 @@ def empty_frame(form_id: str) -> pl.DataFrame:
     form = get_form(form_id)
     schema = {"_ret": pl.Int64, "_row": pl.String} | {c.id: pl.Float64 for c in form.value_columns}
     return pl.DataFrame(schema=schema)
+
+
+def batch_frame(
+    form_id: str, rows: Iterable[tuple[int, str, Mapping[str, float | None]]]
+) -> pl.DataFrame:
+    """The frame the schema and cross-cell rules read, from (return index, row key, column id →
+    value) per row; a column a row lacks is null (skipped by the rules)."""
+    ids = [c.id for c in get_form(form_id).value_columns]
+    rets: list[int] = []
+    keys: list[str] = []
+    columns: list[list[float | None]] = [[] for _ in ids]
+    for ret, row_key, vals in rows:
+        rets.append(ret)
+        keys.append(row_key)
+        get = vals.get
+        for col, cid in zip(columns, ids, strict=True):
+            col.append(get(cid))
+    data = {"_ret": rets, "_row": keys} | dict(zip(ids, columns, strict=True))
+    return pl.DataFrame(data, schema=empty_frame(form_id).schema)
 
 
 def schema_failures(form_id: str, frame: pl.DataFrame) -> list[tuple[int, str, str, str]]:

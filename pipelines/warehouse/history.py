@@ -346,38 +346,39 @@ def _num(x: float) -> str:
 
 def _increment_text(row: dict) -> str:
     if row["window_start"] is not None and row["window_start"] >= row["quarter_start"]:
-        return f"{periods.window_label(row['window_name'])}自本季度起算，即本季度新增 {fmt(row['increment'])}"
-    return (
-        f"较上季度（{row['prev_quarter']}）的 {fmt(row['prev_value'])} 新增 {fmt(row['increment'])}"
+        return render(
+            "outlier_increment_window_start",
+            window=periods.window_label(row["window_name"]),
+            increment=fmt(row["increment"]),
+        )
+    return render(
+        "outlier_increment",
+        prev_quarter=row["prev_quarter"],
+        prev=fmt(row["prev_value"]),
+        increment=fmt(row["increment"]),
     )
 
 
-def _peer_text(row: dict, t: Thresholds) -> str:
+def _comparison(kind: str, row: dict, t: Thresholds) -> str:
+    """One comparison that flagged the cell (kind: outlier_peers / outlier_own), per unit of
+    the submitter's size when its form has one."""
+    figures = {
+        "submitter_type": row["submitter_type"],
+        "points": row["points"],
+        "median": _num(row["median"]),
+        "z": f"{row['z']:.1f}",
+    }
     s = t.scale_of(row["form"])
     if s is None:
-        return (
-            f"同类单位（{row['submitter_type']}，{row['points']} 个）本季度新增的中位数为 "
-            f"{_num(row['median'])}（修正Z分数 {row['z']:.1f}）"
-        )
-    label, unit = s.label, s.unit
-    return (
-        f"按本单位{label} {fmt(row['scale'])}{unit} 计，每{unit}新增 {_num(row['rate'])}，"
-        f"而同类单位（{row['submitter_type']}，{row['points']} 个）本季度中位数为每{unit} "
-        f"{_num(row['median'])}，按此应约新增 {_num(row['expected'])}（修正Z分数 {row['z']:.1f}）"
-    )
-
-
-def _own_text(row: dict, t: Thresholds) -> str:
-    s = t.scale_of(row["form"])
-    if s is None:
-        return (
-            f"本单位以往 {row['points']} 个季度的新增中位数为 {_num(row['median'])}"
-            f"（修正Z分数 {row['z']:.1f}）"
-        )
-    return (
-        f"本单位以往 {row['points']} 个季度每{s.unit}新增的中位数为 {_num(row['median'])}，"
-        f"按本季度{s.label} {fmt(row['scale'])}{s.unit} 计应约新增 {_num(row['expected'])}"
-        f"（修正Z分数 {row['z']:.1f}）"
+        return render(kind, **figures)
+    return render(
+        f"{kind}_scaled",
+        label=s.label,
+        unit=s.unit,
+        scale=fmt(row["scale"]),
+        rate=_num(row["rate"]),
+        expected=_num(row["expected"]),
+        **figures,
     )
 
 
@@ -388,11 +389,11 @@ def _outlier_issues(
     found: dict[tuple, tuple[dict, list[str]]] = {}
     for row in peer_outliers(frame, t, peers, earlier).iter_rows(named=True):
         key = tuple(row[k] for k in CELL)
-        found.setdefault(key, (row, []))[1].append(_peer_text(row, t))
+        found.setdefault(key, (row, []))[1].append(_comparison("outlier_peers", row, t))
     if earlier is not None:
         for row in own_outliers(frame, earlier, t).iter_rows(named=True):
             key = tuple(row[k] for k in CELL)
-            found.setdefault(key, (row, []))[1].append(_own_text(row, t))
+            found.setdefault(key, (row, []))[1].append(_comparison("outlier_own", row, t))
     return [
         _issue(
             row,

@@ -8,8 +8,9 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from pipelines.forms import load_forms
+from pipelines.forms import get_form, load_forms
 from pipelines.rules import cross, schema
+from pipelines.rules.messages import fmt, where
 
 
 class IntegrityError(RuntimeError):
@@ -51,11 +52,46 @@ def duplicate_officials(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     ).fetchall()
 
 
+def _place(con: duckdb.DuckDBPyConnection, ret: int, row_key: str, column_id: str) -> str:
+    """「bad.xlsx（临江街道，2025Q3）表一 街道行「整改隐患数量（条）」(K7)」"""
+    name, submitter, quarter, form_id, cell = con.execute(
+        "select s.original_name, s.submitter, s.quarter, s.form, v.cell from submissions as s "
+        "left join return_values as v on v.submission_id = s.submission_id "
+        "and v.row_key = ? and v.column_id = ? where s.submission_id = ?",
+        [row_key, column_id, ret],
+    ).fetchone()
+    form = get_form(form_id)
+    label = form.row(row_key).display if row_key in {r.key for r in form.rows} else row_key
+    return f"{name}（{submitter}，{quarter}）{where(form, label, form.column(column_id), cell)}"
+
+
+def describe(
+    con: duckdb.DuckDBPyConnection, breaches: list[cross.Breach | tuple], dupes: list[tuple]
+) -> list[str]:
+    """Each breach and duplicate in words: the file, submitter, cell and what is wrong."""
+    out = []
+    for b in breaches:
+        if isinstance(b, cross.Breach):
+            bound = "不应大于" if b.kind in ("le", "le_sum") else "应为"
+            place = _place(con, b.ret, b.row_key, b.column_id)
+            out.append(
+                f"{place} 为 {fmt(b.found)}，{bound} {fmt(b.expected)}（表内规则 {b.rule_id}）"
+            )
+        else:
+            ret, row_key, column_id, check = b
+            out.append(f"{_place(con, ret, row_key, column_id)} 不符合数值要求（{check}）")
+    out += [f"{s} {get_form(f).name} {q} 有 {n} 个正式版本" for s, f, q, n in dupes]
+    return out
+
+
 def assert_publishable(con: duckdb.DuckDBPyConnection) -> None:
     """Raise IntegrityError (Chinese message) when the build must not be published."""
     breaches, dupes = official_breaches(con), duplicate_officials(con)
     if breaches or dupes:
+        first = "；".join(describe(con, breaches[:3], dupes[:3]))
         raise IntegrityError(
             f"数据仓库未发布：正式数据违反表内规则 {len(breaches)} 处，"
-            f"同一报表有多个正式版本 {len(dupes)} 处。前几处：{breaches[:3]} {dupes[:3]}"
+            f"同一报表有多个正式版本 {len(dupes)} 处。前几处：{first}。"
+            "已发布的数据仓库保持不变；这说明入库程序有误（通过校验的报表不会出现这种情况），"
+            "请将本信息交给系统维护人员。"
         )

@@ -170,14 +170,14 @@ def _targets(con: duckdb.DuckDBPyConnection) -> None:
         ],
     )
     _replace(con, "target_pace", [(int(k.lstrip("Qq")), float(v)) for k, v in raw["pace"].items()])
-    status = raw["status"]
+    status, words = raw["status"], raw["status_labels"]
     _replace(
         con,
         "target_status_bands",
         [
-            ("达到进度", float(status["ahead"])),
-            ("略慢于进度", float(status["on_track"])),
-            ("落后于进度", 0.0),
+            (words["ahead"], float(status["ahead"])),
+            (words["on_track"], float(status["on_track"])),
+            (words["behind"], 0.0),
         ],
     )
     _replace(
@@ -185,21 +185,13 @@ def _targets(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-_COMPONENT_LABELS = {
-    "timeliness": "按时报送：按时通过的应报表÷应报表",
-    "data_quality": "数据质量：无待确认提示的通过报表÷收到的报表",
-    "target_pace": "十百千万进度：各指标 min(1, 完成比例÷时间进度) 的平均（街道）",
-    "hazard_closure": "隐患整改：表一整改隐患÷自查隐患",
-    "risk_coverage": "风险评定覆盖：表一四色合计÷企业基数",
-}
-
-
 def _scoring(con: duckdb.DuckDBPyConnection) -> None:
-    weights = config.load("scoring.yaml")["weights"]
+    raw = config.load("scoring.yaml")
+    labels = raw.get("labels", {})
     _replace(
         con,
         "scoring_weights",
-        [(k, float(w), _COMPONENT_LABELS.get(k, k)) for k, w in weights.items()],
+        [(k, float(w), labels.get(k, k)) for k, w in raw["weights"].items()],
     )
 
 
