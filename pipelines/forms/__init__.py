@@ -12,7 +12,6 @@ from functools import cache, cached_property
 from typing import TypeVar
 
 from pipelines import config
-from pipelines.text import norm, strip_unit
 
 FORM_IDS = ("form1", "form2", "form3", "form4")
 
@@ -47,17 +46,6 @@ class ColumnSpec:
         return (
             "›".join(self.path[-2:]) if len(self.path) > 1 and len(self.label) <= 4 else self.label
         )
-
-    def match_keys(self) -> set[str]:
-        """Normalised strings a header path may match: the full path, and the path with units
-        stripped, each also without the top group (tolerates a re-typed header)."""
-        keys: set[str] = set()
-        for leaf in (self.label, *self.aliases):
-            path = (*self.path[:-1], leaf)
-            for p in (path, path[1:] if len(path) > 1 else path):
-                keys.add("/".join(norm(x) for x in p))
-                keys.add("/".join(strip_unit(norm(x)) for x in p))
-        return keys
 
 
 @dataclass(frozen=True, slots=True)

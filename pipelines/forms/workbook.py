@@ -91,6 +91,13 @@ class FormPlan:
     first_data_row: int
     last_col: int
 
+    def table_cells(self) -> list[tuple[int, int]]:
+        """Every (row, col) from the table header down to the notes line, pad included: each is
+        boxed, so merged areas and empty padding show their borders."""
+        notes_row = max(c.row for c in self.cells if c.style == "notes")
+        cols = range(self.origin[1], self.last_col + 1)
+        return [(r, c) for r in range(self.header_rows[0], notes_row) for c in cols]
+
 
 def sheet_name(form_id: str) -> str:
     """「表一」…「表四」: the sheet name of a form in an official workbook."""
@@ -384,11 +391,8 @@ def _merge(ws: Worksheet, merges: tuple[tuple[int, int, int, int], ...]) -> None
 
 def _style_grid(ws: Worksheet, plan: FormPlan) -> None:
     """Borders on every cell of the table, so merged areas and pad cells are boxed too."""
-    top = plan.header_rows[0]
-    notes_row = max(c.row for c in plan.cells if c.style == "notes")
-    for r in range(top, notes_row):
-        for c in range(plan.origin[1], plan.last_col + 1):
-            _apply_style(ws, r, c, "pad")
+    for r, c in plan.table_cells():
+        _apply_style(ws, r, c, "pad")
 
 
 def _dimensions(ws: Worksheet, plan: FormPlan) -> None:
@@ -496,12 +500,9 @@ def write_form_xls(
     plan = plan_form(
         form_id, campaign, submitter=submitter, values=values, header=header, origin=origin, pad=pad
     )
-    top = plan.header_rows[0]
-    notes_row = max(c.row for c in plan.cells if c.style == "notes")
     pad_style = _xls_style("pad")
-    for r in range(top, notes_row):
-        for c in range(plan.origin[1], plan.last_col + 1):
-            sheet.write(r, c, None, pad_style)
+    for r, c in plan.table_cells():
+        sheet.write(r, c, None, pad_style)
     for cell in plan.cells:
         sheet.write(cell.row, cell.col, cell.value, _xls_style(cell.style))
     starts = {(c.row, c.col): c for c in plan.cells}
@@ -627,11 +628,9 @@ def _cell_xml(ref: str, value: CellValue, xf: int, strings: _SharedStrings) -> s
 
 
 def _sheet_xml(plan: FormPlan, protect: bool, strings: _SharedStrings) -> str:
-    grid: dict[tuple[int, int], tuple[CellValue, str]] = {}
-    notes_row = max(c.row for c in plan.cells if c.style == "notes")
-    for r in range(plan.header_rows[0], notes_row):
-        for c in range(plan.origin[1], plan.last_col + 1):
-            grid[r, c] = (None, "pad")
+    grid: dict[tuple[int, int], tuple[CellValue, str]] = dict.fromkeys(
+        plan.table_cells(), (None, "pad")
+    )
     for cell in plan.cells:
         grid[cell.row, cell.col] = (cell.value, cell.style)
     unlocked = {(c.row, c.col) for c in plan.inputs if c.own} if protect else set()
