@@ -49,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("sample", help="生成样例报送数据")
     s.add_argument("--out", required=True, type=Path)
-    s.add_argument("--seed", type=int, default=2025)
+    s.add_argument("--seed", type=int, help="随机种子（默认取 config/sample.yaml 的 seed）")
 
     r = sub.add_parser("run", help="处理 data/raw/ 下的报表并发布数据仓库")
     r.add_argument("--quarter", type=_quarter, help="只处理该季度")

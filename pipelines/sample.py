@@ -1260,15 +1260,17 @@ def _write_received(root: Path, files: list[FileEntry]) -> None:
 def write_sample(
     out_dir: Path,
     *,
-    seed: int = 2025,
+    seed: int | None = None,
     quarters: list[str] | None = None,
     config: dict | None = None,
 ) -> Manifest:
     """Write the sample into out_dir/<YYYYQn>/ with received.csv per quarter and manifest.json.
 
-    config: overrides of config/sample.yaml (e.g. {"defects": {"blank": 0.1}}).
+    seed and quarters default to config/sample.yaml's; config: overrides of that file
+    (e.g. {"defects": {"blank": 0.1}}).
     """
     cfg = sample_config(config)
+    seed = int(cfg["seed"]) if seed is None else seed
     qs = [Quarter.parse(q) for q in (quarters or cfg["quarters"])]
     root = Path(out_dir)
     rng = _rng(seed, "plan")

@@ -162,6 +162,20 @@ def test_same_seed_same_bytes(root: Path, manifest: Manifest, tmp_path: Path) ->
     assert [a.received_at for a in again.files] == [b.received_at for b in manifest.files]
 
 
+def test_seed_defaults_to_the_configured_one(tmp_path: Path) -> None:
+    one = ["2025Q1"]
+    configured = write_sample(tmp_path / "a", quarters=one, config={"seed": 7})
+    explicit = write_sample(tmp_path / "b", seed=7, quarters=one)
+    other = write_sample(tmp_path / "c", seed=SEED, quarters=one)
+
+    def contents(m: Manifest) -> dict[str, bytes]:
+        return {f.file: (Path(m.root) / f.file).read_bytes() for f in m.files}
+
+    assert configured.seed == 7
+    assert contents(configured) == contents(explicit)
+    assert contents(configured) != contents(other)
+
+
 def test_manifest_covers_every_kind(manifest: Manifest) -> None:
     kinds = Counter(d.kind for f in manifest.files for d in f.defects)
     assert set(DEFECT_KINDS) | set(FILE_KINDS) <= set(kinds)
