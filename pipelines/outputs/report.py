@@ -662,6 +662,7 @@ def _context(data: ReportData, today: dt.date) -> dict[str, Any]:
     office = config.load("office.yaml")
     campaign = periods.campaign(data.quarter.campaign)
     issues = data.issues.head(60)
+    cfg = _report_cfg()
     return {
         "title": f"{office['district']}安全生产标准化提升专项行动进展报告",
         "quarter": q,
@@ -688,8 +689,8 @@ def _context(data: ReportData, today: dt.date) -> dict[str, Any]:
             ),
             "closure": tables.closure_rates(
                 _closure_wide(data),
-                float(_report_cfg()["low_closure_rate"]),
-                float(_report_cfg()["min_hazards_for_closure"]),
+                float(cfg["low_closure_rate"]),
+                float(cfg["min_hazards_for_closure"]),
             ),
             "venues": tables.venues(_venues_frame(data)),
             "scores": tables.scores(_scores_frame(data), config.load("scoring.yaml")["weights"])
