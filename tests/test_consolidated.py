@@ -217,6 +217,8 @@ def test_details_list_every_submitter_and_the_missing(
     details2 = wb["表二明细"]
     text = " ".join(str(c.value) for row in details2.iter_rows() for c in row if c.value)
     assert "区卫健局 已报送但未通过校验" in text
+    # 表二's type-scoped columns: one line per type, named after their column groups.
+    assert "街道·不分层级（万岗达标、宣传发动）" in text
     # 表四 is owed by 街道 only: the departments are not missing it.
     last = wb["表四明细"]
     line = next(c.value for c in last["A"] if c.value and str(c.value).startswith("未报送"))
