@@ -283,6 +283,7 @@ def test_letters_and_annotated_copies_arrive(world, channels):
     cell = wb["Sheet1"][F2_CELL]
     assert cell.fill.fgColor.rgb == ERROR_COLOR
     assert "不要填写「无」" in cell.comment.text
+    assert cell.comment.author == "区安委会办公室"  # office.yaml › short_name
     wb1 = load_workbook(io.BytesIO(by_name["常泰街道form1_问题标注.xlsx"].get_content()))
     assert wb1["Sheet1"][F1_CELL].fill.fgColor.rgb == WARNING_COLOR
     assert "请确认" in wb1["Sheet1"][F1_CELL].comment.text

@@ -468,7 +468,7 @@ def _deliver(
             )  # fmt: skip
             _record(con, run, alert, "email", ", ".join(recipient.emails), outcome)
         if "webhook" in due and recipient.webhook:
-            note = "\n\n（内容较长已截断，完整通知及标注附件见邮件或区安委会办公室下发的文件）"
+            note = f"\n\n（内容较长已截断，完整通知及标注附件见邮件或{alert.office['short_name']}下发的文件）"
             content = delivery.truncate_utf8(md, settings.webhook.max_bytes, note)
             outcome = delivery.post_webhook(
                 recipient.webhook, content, timeout=settings.webhook.timeout

@@ -24,6 +24,8 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet.worksheet import Worksheet
 
+from pipelines import config
+
 log = logging.getLogger(__name__)
 
 ERROR_COLOR = "FFFF8080"  # red: must be corrected
@@ -33,7 +35,6 @@ FILLS = {
     "warning": PatternFill(fill_type="solid", fgColor=WARNING_COLOR, bgColor=WARNING_COLOR),
 }
 SEVERITY_LABEL = {"error": "错误", "warning": "提示"}
-COMMENT_AUTHOR = "区安委会办公室"
 LIST_SHEET = "问题清单"
 OPENPYXL_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm"}
 
@@ -134,7 +135,7 @@ def _mark(ws: Worksheet, ref: str, notes: Sequence[CellNote]) -> bool:
     text = "\n".join(f"【{SEVERITY_LABEL[n.severity]}】{n.message}" for n in notes)
     if cell.comment is not None and cell.comment.text:
         text = f"{cell.comment.text}\n{text}"
-    comment = Comment(text, COMMENT_AUTHOR)
+    comment = Comment(text, config.load("office.yaml")["short_name"])
     comment.width = 360
     comment.height = min(400, 60 + 18 * (text.count("\n") + 1 + len(text) // 28))
     cell.comment = comment
