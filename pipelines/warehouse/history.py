@@ -72,15 +72,18 @@ class Scale:
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
+    """rules.yaml › history, read once per load (no defaults here: the configuration is the
+    one place a threshold is set)."""
+
     max_relative_change: float
     min_absolute_change: float
-    modified_z: float = 3.5
-    min_peers: int = 6
-    min_history: int = 4
-    outlier_min_change: float = 20.0
-    outlier_min_amount: float = 10.0
-    min_ratio: float = 2.0
-    scales: tuple[Scale, ...] = ()
+    modified_z: float
+    min_peers: int
+    min_history: int
+    outlier_min_change: float
+    outlier_min_amount: float
+    min_ratio: float
+    scales: tuple[Scale, ...]
 
     @classmethod
     def from_config(cls) -> Thresholds:
