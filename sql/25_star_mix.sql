@@ -4,13 +4,12 @@
 -- 星级结构：各星级企业占实施星级管理企业的比例，及星级管理覆盖率。
 
 create or replace view star_mix as
-with levels (column_id, stars, label) as (
-    values
-        ('star_5', 5, '五星企业'),
-        ('star_4', 4, '四星企业'),
-        ('star_3', 3, '三星企业'),
-        ('star_2', 2, '二星企业'),
-        ('star_1', 1, '一星企业')
+-- Each level's label is its 表一 column label (form_columns, from config/forms/form1.yaml).
+with levels as (
+    select stars.column_id, stars.stars, form_columns.label
+    from (values ('star_5', 5), ('star_4', 4), ('star_3', 3), ('star_2', 2), ('star_1', 1))
+        as stars (column_id, stars)
+    join form_columns on form_columns.form = 'form1' and form_columns.column_id = stars.column_id
 ),
 
 source as (
