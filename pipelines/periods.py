@@ -117,6 +117,11 @@ def due_date(quarter: Quarter) -> dt.date:
     return quarter.next().start.replace(day=int(due["day"]))
 
 
+def due_rule() -> str:
+    """The due date as a rule submitters are told (calendar.yaml › due.rule)."""
+    return str(_cal()["due"]["rule"])
+
+
 def is_on_time(quarter: Quarter, received: dt.date) -> bool:
     due = due_date(quarter)
     return received <= due if _cal()["due"]["on_time_inclusive"] else received < due

@@ -278,7 +278,7 @@ def _check_return(result: ReturnResult, rec: Recognised, q: periods.Quarter | No
             value, kind, found = coerce(raw)
         if kind:
             col = form.column(cell.column_id)
-            at = where(form, _row_label(form, cell.row_key), col, a1)
+            at = where(form, form.row_label(cell.row_key), col, a1)
             shown = fmt(value) if value is not None else ""
             issues.append(
                 _issue(
@@ -299,20 +299,6 @@ def _check_return(result: ReturnResult, rec: Recognised, q: periods.Quarter | No
 
 
 @per_form
-def _row_labels(form: FormSpec) -> dict[str, str]:
-    """Row key (or 表二 group key) → how the row is named in messages."""
-    out: dict[str, str] = {}
-    for r in form.rows:
-        out.setdefault(r.key, r.display)
-        if r.group:
-            out.setdefault(r.group, r.group_label or r.group)
-    return out
-
-
-def _row_label(form: FormSpec, row_key: str) -> str:
-    return _row_labels(form).get(row_key, row_key)
-
-
 def _own_types(rec: Recognised) -> set[str]:
     """Row types this return is judged on: the submitter's own type; every type for the office's
     consolidated return; for an unknown submitter, the types whose rows hold data."""
@@ -346,7 +332,7 @@ def _flag_other_rows(result: ReturnResult, rec: Recognised, other_cells: list) -
     ]
     if filled:
         form = rec.form
-        labels = dict.fromkeys(_row_label(form, c.row_key) for c in filled)
+        labels = dict.fromkeys(form.row_label(c.row_key) for c in filled)
         result.issues.append(
             _issue(
                 "other_type_row_filled",
@@ -382,7 +368,7 @@ def _apply_batch_rules(pending: list[_Pending]) -> None:
             col = form.column(col_id)
             cell = p.cells.get((row_key, col_id))
             value = p.rows[row_key][col_id]
-            at = where(form, _row_label(form, row_key), col, cell)
+            at = where(form, form.row_label(row_key), col, cell)
             p.result.issues.append(
                 _issue(
                     check,
@@ -403,7 +389,7 @@ def _apply_batch_rules(pending: list[_Pending]) -> None:
 def _breach_issue(form: FormSpec, p: _Pending, b: cross.Breach) -> Issue:
     col: ColumnSpec = form.column(b.column_id)
     cell = p.cells.get((b.row_key, b.column_id))
-    row_label = _row_label(form, b.row_key)
+    row_label = form.row_label(b.row_key)
     params: dict = {"where": where(form, row_label, col, cell), "found": fmt(b.found)}
     params |= {"form_name": form.name, "row_label": row_label}
     if b.kind in ("sum", "total_row"):

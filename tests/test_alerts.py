@@ -292,6 +292,7 @@ def test_letters_and_annotated_copies_arrive(world, channels):
 
     late = inbox.to(WJ_MAIL)[0].get_body(("plain",)).get_content()
     assert "未按时报送" in late and "核实更正" not in late
+    assert "请于每季度首月1日前按时报送" in late  # calendar.yaml › due.rule
     assert "表一：逾期报送（应于 2025年10月1日 前报送，2025年10月5日 收到）" in late
     assert "表二" not in late.split("报送时限")[1]
 

@@ -18,7 +18,6 @@ import pytest
 from openpyxl import load_workbook
 
 from pipelines import periods
-from pipelines.assets.indicators import INDICATOR_VIEWS
 from pipelines.automation import (
     SCHEDULES,
     drop_folder_sensor,
@@ -27,6 +26,7 @@ from pipelines.automation import (
 )
 from pipelines.paths import Paths
 from pipelines.resources import JibaoPaths
+from pipelines.warehouse.schema import INDICATOR_VIEWS
 
 SAMPLE_QUARTERS = ["2025Q1", "2025Q2", "2025Q3", "2025Q4", "2026Q1"]
 

@@ -8,17 +8,7 @@ from pipelines.assets.ingest import ordered, warehouse_tables
 from pipelines.assets.partitions import one_run, quarters
 from pipelines.progress import say
 from pipelines.resources import JibaoPaths, Warehouse
-
-INDICATOR_VIEWS = (
-    "reporting_status",
-    "target_progress",
-    "risk_distribution",
-    "hazard_closure",
-    "measure_coverage",
-    "star_mix",
-    "new_activity",
-    "performance_scores",
-)
+from pipelines.warehouse.schema import INDICATOR_VIEWS
 
 
 @dg.asset(

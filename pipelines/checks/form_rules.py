@@ -6,7 +6,7 @@ import dagster as dg
 
 from pipelines.assets.ingest import warehouse_tables
 from pipelines.resources import JibaoPaths, Warehouse
-from pipelines.warehouse.integrity import duplicate_officials, official_breaches
+from pipelines.warehouse.integrity import describe, duplicate_officials, official_breaches
 
 OFFICIAL_RULES = "official_values_obey_form_rules"
 ONE_OFFICIAL = "one_official_version_per_return"
@@ -18,9 +18,10 @@ def official_values_obey_form_rules(
 ) -> dg.AssetCheckResult:
     with warehouse_db.reader(jibao.paths) as con:
         breaches = official_breaches(con)
+        first = "\n".join(describe(con, breaches[:5], []))
     return dg.AssetCheckResult(
         passed=not breaches,
-        metadata={"breaches": len(breaches), "first": str(breaches[:5])},
+        metadata={"breaches": len(breaches), "first": first},
         description="正式数据逐条重算表内规则（合计、上限、整改≤发现等）",
     )
 
@@ -31,4 +32,5 @@ def one_official_version_per_return(
 ) -> dg.AssetCheckResult:
     with warehouse_db.reader(jibao.paths) as con:
         dupes = duplicate_officials(con)
-    return dg.AssetCheckResult(passed=not dupes, metadata={"duplicates": str(dupes[:10])})
+        first = "\n".join(describe(con, [], dupes[:10]))
+    return dg.AssetCheckResult(passed=not dupes, metadata={"duplicates": first})

@@ -122,6 +122,19 @@ class FormSpec:
                 out.setdefault(r.group, r.submitter_type)
         return out
 
+    @cached_property
+    def _row_labels(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for r in self.rows:
+            out.setdefault(r.key, r.display)
+            if r.group:
+                out.setdefault(r.group, r.group_label or r.group)
+        return out
+
+    def row_label(self, key: str) -> str:
+        """How messages name a row key (or 表二 group key); the key itself when unknown."""
+        return self._row_labels.get(key, key)
+
     def column(self, column_id: str) -> ColumnSpec:
         try:
             return self._columns_by_id[column_id]

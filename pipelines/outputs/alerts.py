@@ -90,6 +90,10 @@ class Alert:
     attachments: list[Attachment] = field(default_factory=list)
 
     @property
+    def due_rule(self) -> str:
+        return periods.due_rule()
+
+    @property
     def problems(self) -> tuple[Problem, ...]:
         return self.errors + self.warnings
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 import polars as pl
 from great_tables import GT, loc, style
 
+from pipelines import config
 from pipelines.outputs.charts import FONT
 
 STATUS_FILL = {"ahead": "#d9f2d9", "on_track": "#fff1c2", "behind": "#f9d0cc"}
 # The words target_progress.status carries (target_status_bands), by targets.yaml › status key.
-STATUS_LABEL = {"ahead": "达到进度", "on_track": "略慢于进度", "behind": "落后于进度"}
+STATUS_LABEL: dict[str, str] = dict(config.load("targets.yaml")["status_labels"])
 ALERT_FILL = "#f9d0cc"
 WARN_FILL = "#fff1c2"
 
@@ -121,12 +122,9 @@ def venues(frame: pl.DataFrame) -> str:
     return _finish(gt, "数据来源：各街道表四；评定覆盖率 = 四色评定场所合计 ÷ 底数。")
 
 
-SCORE_PARTS = {
-    "timeliness": "按时报送",
-    "data_quality": "数据质量",
-    "target_pace": "十百千万进度",
-    "hazard_closure": "隐患整改",
-    "risk_coverage": "风险评定覆盖",
+# Score components by scoring.yaml key; their short name is the part of the label before 「：」.
+SCORE_PARTS: dict[str, str] = {
+    k: v.split("：", 1)[0] for k, v in config.load("scoring.yaml")["labels"].items()
 }
 
 

@@ -50,7 +50,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from pipelines import config, periods
-from pipelines.forms import FORM_IDS, FormSpec, get_form
+from pipelines.forms import FORM_IDS, get_form
 from pipelines.rules.messages import fmt, render, severity, where
 
 KEY = ["submitter", "form", "row_key", "column_id"]
@@ -313,18 +313,9 @@ def earlier_increments(values: pl.DataFrame) -> pl.DataFrame:
 # ---- issues -------------------------------------------------------------------------------
 
 
-def _row_label(form: FormSpec, row_key: str) -> str:
-    for r in form.rows:
-        if r.key == row_key:
-            return r.display
-        if r.group == row_key:
-            return r.group_label or row_key
-    return row_key
-
-
 def _where(row: dict) -> str:
     form = get_form(row["form"])
-    return where(form, _row_label(form, row["row_key"]), form.column(row["column_id"]), row["cell"])
+    return where(form, form.row_label(row["row_key"]), form.column(row["column_id"]), row["cell"])
 
 
 def _issue(row: dict, rule: str, **params: object) -> dict:

@@ -61,7 +61,7 @@ def _place(con: duckdb.DuckDBPyConnection, ret: int, row_key: str, column_id: st
         [row_key, column_id, ret],
     ).fetchone()
     form = get_form(form_id)
-    label = form.row(row_key).display if row_key in {r.key for r in form.rows} else row_key
+    label = form.row_label(row_key)
     return f"{name}（{submitter}，{quarter}）{where(form, label, form.column(column_id), cell)}"
 
 
