@@ -129,3 +129,17 @@ def is_on_time(quarter: Quarter, received: dt.date) -> bool:
 
 def reminder_date(quarter: Quarter) -> dt.date:
     return due_date(quarter) - dt.timedelta(days=int(_cal()["reminder_days_before_due"]))
+
+
+def collection_opens(quarter: Quarter) -> dt.date:
+    """First day returns for `quarter` are collected: calendar.yaml › collection says how many
+    days before the quarter's end a return may already arrive (early senders)."""
+    days = int((_cal().get("collection") or {}).get("opens_days_before_quarter_end", 0))
+    return quarter.end - dt.timedelta(days=days)
+
+
+def collecting_quarter(day: dt.date) -> Quarter:
+    """The quarter whose collection window `day` falls in: the latest quarter whose window has
+    opened by then. A file that names no quarter is filed under it (upload page, mailbox)."""
+    q = Quarter.of_date(day)
+    return q if collection_opens(q) <= day else q.prev()

@@ -66,6 +66,9 @@ def load_received(paths: Paths, quarter: object) -> list:
                 received_at=dt.datetime.fromisoformat(d["received_at"]),
                 received_at_source=d["received_at_source"],
                 duplicates=tuple(Path(p) for p in d.get("duplicates", ())),
+                channel=d.get("channel", "folder"),
+                received_by=d.get("received_by"),
+                message_id=d.get("message_id"),
             )
         )
     return out

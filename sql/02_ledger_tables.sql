@@ -53,6 +53,13 @@ comment on column submissions.filled_by is '填表人。Person who filled the fo
 comment on column submissions.phone is '联系电话。Phone.';
 comment on column submissions.header_date is '表头填报日期。Date on the header line.';
 comment on column submissions.file_format is '文件格式（xlsx、xls、et、csv …）。File format.';
+-- Added with the upload page and the mailbox; `add column if not exists` upgrades older files.
+alter table submissions add column if not exists channel varchar;
+alter table submissions add column if not exists received_by varchar;
+alter table submissions add column if not exists message_id varchar;
+comment on column submissions.channel is '收到渠道：folder 报送文件夹 / upload 网页上传 / mail 电子邮件。How the file reached the office.';
+comment on column submissions.received_by is '上传账号或发件人邮箱；报送文件夹收到的为空。Uploader account or sender address.';
+comment on column submissions.message_id is '电子邮件的 Message-ID（邮件收到的文件）。Message-ID of the e-mail it came in.';
 
 create table if not exists return_values (
     submission_id bigint,

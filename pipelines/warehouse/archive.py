@@ -37,8 +37,13 @@ class ReceivedFile:
     original_name: str
     archive_path: Path
     received_at: dt.datetime
-    received_at_source: str  # "received.csv" or "first_seen"
+    received_at_source: (
+        str  # "received.csv", a channel's receipt ("upload", "mail") or "first_seen"
+    )
     duplicates: tuple[Path, ...] = ()  # other paths in the folder with the same content
+    channel: str = "folder"  # how it reached the office: folder | upload | mail
+    received_by: str | None = None  # the uploader's account or the sender's address
+    message_id: str | None = None  # the e-mail's Message-ID
 
 
 def sha256_file(path: Path) -> str:
@@ -49,15 +54,19 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def archive_file(path: str | Path, archive_dir: str | Path) -> tuple[str, Path]:
+def archive_file(
+    path: str | Path, archive_dir: str | Path, *, suffix: str | None = None
+) -> tuple[str, Path]:
     """Copy `path` into `archive_dir` as <sha256><ext> unless that copy exists; return both.
+    `suffix` replaces the extension of `path` (a channel's incoming file has none of its own).
 
     The copy is written to a temporary name and renamed, so a crash never leaves a truncated file
     under a hash name. Its modification time records when the content was first seen.
     """
     src, archive = Path(path), Path(archive_dir)
     digest = sha256_file(src)
-    target = archive / f"{digest}{src.suffix.lower()}"
+    ext = (src.suffix if suffix is None else suffix).lower()
+    target = archive / f"{digest}{ext}"
     if not target.exists():
         archive.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=archive, prefix=".incoming-")
@@ -161,12 +170,16 @@ def read_received_csv(folder: Path) -> dict[str, dt.datetime]:
 
 def scan_drop_folder(paths: Paths, quarter: str | Quarter) -> list[ReceivedFile]:
     """Every distinct file under data/raw/<quarter>/ (recursively), archived, with its received
-    time: received.csv's entry if any, else the first time the pipeline saw the content.
-    Identical copies collapse into one ReceivedFile (listed in `duplicates`)."""
+    time: received.csv's entry if any, else its earliest channel receipt (upload, mail: see
+    receipts.py), else the first time the pipeline saw the content. Identical copies collapse
+    into one ReceivedFile (listed in `duplicates`)."""
+    from pipelines.warehouse.receipts import earliest_by_sha
+
     folder = paths.raw_quarter(quarter)
     if not folder.is_dir():
         return []
     overrides = read_received_csv(folder)
+    receipts = earliest_by_sha(paths, quarter)
     found: dict[str, ReceivedFile] = {}
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         if not is_return_candidate(path) or paths.archive in path.parents:
@@ -178,12 +191,22 @@ def scan_drop_folder(paths: Paths, quarter: str | Quarter) -> list[ReceivedFile]
             continue
         relative = path.relative_to(folder).as_posix()
         when = overrides.get(relative)
+        receipt = receipts.get(digest)
+        if when:
+            at, source = when, RECEIVED_CSV
+        elif receipt:
+            at, source = receipt.received_at, receipt.channel
+        else:
+            at, source = first_seen(archived), "first_seen"
         found[digest] = ReceivedFile(
             sha256=digest,
             path=path.resolve(),
-            original_name=path.name,
+            original_name=receipt.name if receipt else path.name,
             archive_path=archived.resolve(),
-            received_at=when or first_seen(archived),
-            received_at_source=RECEIVED_CSV if when else "first_seen",
+            received_at=at,
+            received_at_source=source,
+            channel=receipt.channel if receipt else "folder",
+            received_by=receipt.by if receipt else None,
+            message_id=receipt.message_id if receipt else None,
         )
     return list(found.values())

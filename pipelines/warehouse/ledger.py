@@ -133,6 +133,9 @@ _SUBMISSION_SCHEMA = {
     "phone": pl.String,
     "header_date": pl.Date,
     "file_format": pl.String,
+    "channel": pl.String,
+    "received_by": pl.String,
+    "message_id": pl.String,
 }
 
 
@@ -202,6 +205,9 @@ def _row(sid: int, rf: ReceivedFile, quarter: str, submitter_type: str | None) -
         "archive_path": str(rf.archive_path),
         "received_at": rf.received_at,
         "received_at_source": rf.received_at_source,
+        "channel": rf.channel,
+        "received_by": rf.received_by,
+        "message_id": rf.message_id,
         "submitter_type": submitter_type,
         "quarter": quarter,
         "campaign": q.campaign,
