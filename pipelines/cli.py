@@ -58,13 +58,17 @@ def _parser() -> argparse.ArgumentParser:
 
     q = sub.add_parser("sql", help="在已发布的数据仓库上执行查询")
     q.add_argument("query")
+
+    from pipelines.office.cli import add_commands as office_commands
+
+    office_commands(sub)  # accept, send-back, close, reopen, decisions
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        handler = globals()[f"_cmd_{args.command}"]
+        handler = getattr(args, "handler", None) or globals()[f"_cmd_{args.command}"]
         return handler(args)
     except UsageError as exc:
         print(f"jibao: {exc}", file=sys.stderr)

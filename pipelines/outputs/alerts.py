@@ -91,7 +91,7 @@ class Alert:
 
     @property
     def due_rule(self) -> str:
-        return periods.due_rule()
+        return periods.due_rule(periods.Quarter.parse(self.quarter))
 
     @property
     def problems(self) -> tuple[Problem, ...]:
