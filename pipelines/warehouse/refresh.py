@@ -20,6 +20,7 @@ from pipelines.periods import Quarter
 from pipelines.warehouse import official, reference
 from pipelines.warehouse.archive import ReceivedFile, scan_drop_folder
 from pipelines.warehouse.explanations import Explanation, read_explanations
+from pipelines.warehouse.integrity import assert_publishable
 from pipelines.warehouse.ledger import LoadSummary, load_quarter
 from pipelines.warehouse.publish import publish
 
@@ -89,7 +90,8 @@ def refresh(
     *,
     target: Path | None = None,
 ) -> list[LoadSummary]:
-    """Refresh the warehouse for `quarters` from their drop folders, and publish it.
+    """Refresh the warehouse for `quarters` from their drop folders, check it as the warehouse
+    asset does (`assert_publishable`), and publish it.
 
     `validate_fn(files, quarter="YYYYQn")` is the front door (pipelines.validate.validate_paths);
     it receives the original paths (absolute strings) so that messages name the files people
@@ -105,4 +107,10 @@ def refresh(
     from pipelines.office.store import sync
 
     actions = sync(paths, ordered)  # explanations.csv → the office journal; the whole journal
-    return publish(paths, lambda con: load_batches(con, batches, actions=actions), target=target)
+
+    def build(con: duckdb.DuckDBPyConnection) -> list[LoadSummary]:
+        summaries = load_batches(con, batches, actions=actions)
+        assert_publishable(con)  # as the warehouse asset does: a bad build is never published
+        return summaries
+
+    return publish(paths, build, target=target)
