@@ -7,8 +7,7 @@ command runs.
 
 After a decision is recorded the command asks the Dagster run queue for a run of the quarter (and
 later ones) when one is configured, so the report, the return and the letters follow within
-minutes; otherwise it says to run `jibao run --quarter Q`. `--run` runs the quarter right here,
-in this process, instead.
+minutes; otherwise it says to run `jibao run --quarter Q`.
 """
 
 from __future__ import annotations
@@ -35,11 +34,6 @@ def _common(p: argparse.ArgumentParser, *, quarter_only: bool = False) -> None:
         p.add_argument("form", metavar="FORM", help="表（表一 … 表四，或 form1 … form4）")
     p.add_argument("quarter", metavar="QUARTER", help="季度，如 2025Q3")
     p.add_argument("--by", metavar="NAME", default=None, help="决定人（默认为当前登录用户）")
-    p.add_argument(
-        "--run",
-        action="store_true",
-        help="记录后立即在本机运行该季度（否则提交到运行队列，或提示运行 jibao run）",
-    )
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
@@ -111,7 +105,7 @@ def _decide(args: argparse.Namespace, fn) -> int:
         print(f"jibao: 未记录：{exc}", file=sys.stderr)
         return exc.exit_code
     print(f"已记录：{_describe(action)}")
-    return _follow_up(paths, action.quarter, run=args.run)
+    return _follow_up(paths, action.quarter)
 
 
 def _describe(a) -> str:
@@ -128,11 +122,7 @@ def _describe(a) -> str:
     return f"{what}{reason}（{a.actor}，{a.acted_at:%Y-%m-%d %H:%M}）"
 
 
-def _follow_up(paths, quarter: str, *, run: bool) -> int:
-    if run:
-        from pipelines.jobs import run_pipeline
-
-        return run_pipeline(quarter=quarter, paths=paths)
+def _follow_up(paths, quarter: str) -> int:
     from pipelines.office.decisions import request_refresh
 
     run_id = request_refresh(paths, quarter, source="office")
