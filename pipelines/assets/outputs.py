@@ -11,6 +11,7 @@ from pipelines.assets.ingest import ordered
 from pipelines.assets.partitions import WAREHOUSE_POOL, one_run, quarters
 from pipelines.progress import say
 from pipelines.resources import JibaoPaths, Warehouse
+from pipelines.runlock import run_lock
 
 
 class SendConfig(dg.Config):
@@ -96,7 +97,8 @@ def _letters(context, config: SendConfig, jibao: JibaoPaths, warehouse_db: Wareh
             say(context, f"{key} {label} {_alert_line(run)}：{paths.outbox_dir(key)}")
             lines.append(f"| {key} | {_alert_line(run)} |")
 
-    warehouse.publish(paths, build, target=warehouse_db.file(paths))
+    with run_lock(paths, wait=True, what=f"Dagster {context.run.run_id[:8]}"):
+        warehouse.publish(paths, build, target=warehouse_db.file(paths))
     md = f"| 季度 | {label} |\n|---|---|\n" + "\n".join(lines)
     return dg.MaterializeResult(metadata={"letters": dg.MetadataValue.md(md)})
 
