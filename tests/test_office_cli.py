@@ -112,10 +112,8 @@ def test_close_reopen_and_the_list(home, capsys):
 
 
 def test_a_missing_reason_is_a_usage_error(home, capsys):
-    with pytest.raises(SystemExit) as raised:
-        main(["send-back", "常泰街道", "表三", Q])
-    assert raised.value.code == 2
-    assert "--reason" in capsys.readouterr().err
+    code, _, err = run(capsys, "send-back", "常泰街道", "表三", Q)
+    assert code == 2 and "--reason" in err
 
 
 def test_a_decision_requests_a_run_when_a_queue_is_configured(home, capsys, monkeypatch):

@@ -16,6 +16,7 @@ from pipelines.office.journal import OfficeAction
 from pipelines.outputs import alerts
 from pipelines.paths import Paths
 from pipelines.periods import Quarter
+from pipelines.registry import load_registry
 from pipelines.warehouse import load_batches, publish
 from pipelines.warehouse.integrity import (
     IntegrityError,
@@ -233,6 +234,42 @@ def test_send_back_makes_the_return_unofficial_restores_nothing_and_letters_say_
 def test_send_back_needs_an_official_version(paths):
     with pytest.raises(NotAllowed, match="没有已采用的正式版本"):
         decisions.send_back(paths, "临江街道", "表一", Q, reason="空白", by=CLERK)
+
+
+def test_the_consoles_read_api(paths):
+    from pipelines.office import read
+
+    decisions.send_back(paths, "金龙街道", "表一", Q, reason="请核实", by=CLERK)
+    decisions.close_quarter(paths, Q, by=CLERK)
+    rerun(paths)
+    assert read.lock_state(paths, Q).locked and read.lock_state(paths, Q).changed_by == CLERK
+    assert [a.action for a in read.decisions(paths, quarter=Q, submitter="金龙街道")] == [
+        "send_back", "close"]  # fmt: skip
+    assert read.decisions(paths, quarter="2025Q4") == []
+    con = duckdb.connect(str(paths.warehouse), read_only=True)
+    try:
+        board = read.board(con, Q, today=AFTER_DUE)
+        versions = read.versions(con, "金龙街道", "form1", Q)
+        sid = query(paths, "select submission_id from submissions where form = 'form3'")[0][0]
+        form3 = read.issues(con, sid)
+        blank = read.issues(con, query(paths, "select submission_id from submissions where "
+                                       "submitter = '临江街道'")[0][0])  # fmt: skip
+        early = read.board(con, Q, today=dt.date(2025, 9, 1))
+    finally:
+        con.close()
+    owed = sum(len(s.forms) for s in load_registry().submitters if s.forms)
+    assert len(board) == owed and board[0]["submitter"] == load_registry().submitters[0].name
+    cell = {(r["submitter"], r["form"]): r for r in board}
+    assert cell[("金龙街道", "form1")]["state_label"] == "退回待重报"
+    assert cell[("海滨街道", "form1")]["state_label"] == "未报送"
+    assert {(r["submitter"], r["form"]): r for r in early}[("海滨街道", "form1")][
+        "state"
+    ] == "not_due"
+    assert [(v.original_name, v.sent_back, v.is_official) for v in versions] == [
+        ("金龙街道_表一.xlsx", False, False), ("金龙街道_表一_更正.xlsx", True, False)]  # fmt: skip
+    assert "请核实" in versions[1].reason
+    assert [(i["rule"], i["explainable"]) for i in form3] == [("form3.urged_le_found", True)]
+    assert [(i["rule"], i["explainable"]) for i in blank] == [("blank", False)]
 
 
 # ---- 审核锁定 / 重新开放 -----------------------------------------------------------------------

@@ -8,17 +8,20 @@ quarter's reporting_status rows, as of a day), `versions` and `issues` of one re
 `set_as_of(con, day)` is how "today" reaches the views on a connection: reporting_status counts
 deadlines from as_of_date() (sql/03_office.sql), the current date unless the session variable
 jibao_today is set. Analysts leave it unset; the pipeline, the report and tests set it to their
-`today`, so a letter and the view it was built from agree on what is due.
+`today` (JIBAO_TODAY, when set, stands in for a missing one), so a letter and the view it was
+built from agree on what is due.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 
+from pipelines import periods
 from pipelines.office import journal
 from pipelines.office.decisions import LockState, is_locked, lock_state
 from pipelines.office.journal import OfficeAction
@@ -41,7 +44,10 @@ AS_OF_VARIABLE = "jibao_today"
 
 
 def set_as_of(con: duckdb.DuckDBPyConnection, day: dt.date | None) -> None:
-    """Make this connection's views count deadlines as of `day` (None: the current date)."""
+    """Make this connection's views count deadlines as of `day` (None: JIBAO_TODAY when set,
+    else the current date)."""
+    if day is None and os.environ.get(periods.TODAY_ENV):
+        day = periods.today()
     if day is None:
         con.execute(f"reset variable {AS_OF_VARIABLE}")
     else:
