@@ -6,6 +6,7 @@ import dagster as dg
 
 from pipelines import staging, warehouse
 from pipelines.assets.partitions import WAREHOUSE_POOL, one_run, quarters
+from pipelines.office import store as office_store
 from pipelines.periods import Quarter
 from pipelines.progress import say
 from pipelines.resources import JibaoPaths, Warehouse
@@ -96,9 +97,10 @@ def warehouse_tables(
         for key in keys
     ]
     target = warehouse_db.file(paths)
+    actions = office_store.sync(paths, keys)  # explanations.csv → office journal; whole journal
 
     def build(con) -> list:
-        summaries = warehouse.load_batches(con, batches)
+        summaries = warehouse.load_batches(con, batches, actions=actions)
         assert_publishable(con)  # raises: the copy is discarded, the published file untouched
         return summaries
 
