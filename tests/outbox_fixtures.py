@@ -99,7 +99,8 @@ def _robot_handler(state: RobotState):
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            self.wfile.write(data)
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self.wfile.write(data)  # a client that timed out has gone
 
         def log_message(self, *args):
             pass
