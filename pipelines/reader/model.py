@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "EXCEL_ERRORS",
     "MESSAGES",
     "SheetGrid",
     "Unreadable",
@@ -22,13 +23,20 @@ class SheetGrid:
 
     ``cells[r][c]`` is 0-based from A1 (leading empty rows/columns are padded with
     None, trailing ones trimmed). Values are None, str, int, float, bool or
-    datetime/date/time; formula cells hold their cached value.
+    datetime/date/time; formula cells hold their cached value, and a cell holding an Excel
+    error value holds its literal (「#DIV/0!」, what Excel shows; see ``EXCEL_ERRORS``).
+    ``state`` is what the submitter sees of the sheet: "visible", "hidden" or "veryHidden".
     """
 
     name: str
     cells: list[list[object]]
     merged: list[tuple[int, int, int, int]]  # 0-based inclusive (r0, c0, r1, c1)
     formulas_without_value: frozenset[tuple[int, int]]  # xlsx only
+    state: str = "visible"
+
+    @property
+    def visible(self) -> bool:
+        return self.state == "visible"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +57,21 @@ class Unreadable:
     code: str
     message: str
 
+
+# Excel's error values, as Excel shows them, with what each means to the person who typed the
+# formula (the cell's message says it).
+EXCEL_ERRORS: dict[str, str] = {
+    "#DIV/0!": "除数为零",
+    "#REF!": "引用的单元格已被删除或无效",
+    "#VALUE!": "公式中的数据类型不对",
+    "#N/A": "查找的值不存在",
+    "#NAME?": "公式中有无法识别的函数或名称",
+    "#NULL!": "引用的区域没有交集",
+    "#NUM!": "数值无效或超出范围",
+    "#GETTING_DATA": "数据尚未计算完成",
+    "#SPILL!": "动态数组结果被其他单元格挡住",
+    "#CALC!": "公式无法计算",
+}
 
 RESEND = "请用Excel或WPS打开后另存为xlsx重新报送"
 
