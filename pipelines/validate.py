@@ -26,10 +26,11 @@ from pipelines.forms import ColumnSpec, FormSpec, get_form, per_form
 from pipelines.model import Issue, ReturnResult, Value
 from pipelines.reader import read_many
 from pipelines.reader.model import Unreadable, WorkbookGrid
-from pipelines.recognise import Recognised, quarter_from_date, recognise_sheet
+from pipelines.recognise import RawCell, Recognised, a1, quarter_from_date, recognise_sheet
 from pipelines.registry import load_registry
 from pipelines.rules.coerce import coerce
 from pipelines.rules.messages import fmt, render, severity, where
+from pipelines.sanitize import quote
 
 if TYPE_CHECKING:
     from pipelines.rules import cross
@@ -160,9 +161,32 @@ def examine(
         return [_pack(_unreadable(path, verdict, digest), False)]
     q = periods.Quarter.parse(forced) if forced else None
     found = _returns_in(path, verdict, q, digest)
+    hidden = hidden_forms(verdict)
     if not found:
-        return [_pack(_no_form(path, verdict, digest), False)]
+        result = _no_form(path, verdict, digest)
+        result.issues += hidden
+        return [_pack(result, False)]
+    for r in found:
+        r.issues += hidden
     return [_pack(r, True) for r in found]
+
+
+def hidden_forms(grid: WorkbookGrid) -> list[Issue]:
+    """A warning per form found on a hidden or very hidden sheet: such a sheet is not a return
+    (the submitter does not see it when opening the file), but the submitter should know it
+    was left out."""
+    out = []
+    for sheet in grid.sheets:
+        if sheet.visible:
+            continue
+        names = "、".join(dict.fromkeys(rec.form.name for rec in recognise_sheet(sheet)))
+        if names:
+            kind = "hidden_sheet_form"
+            sheet_name = quote(sheet.name)
+            out.append(
+                Issue(severity(kind), kind, None, render(kind, sheet=sheet_name, forms=names))
+            )
+    return out
 
 
 def _unreadable(path: str, grid: Unreadable, digest: str | None) -> ReturnResult:
@@ -201,6 +225,8 @@ def _returns_in(
 ) -> list[ReturnResult]:
     out = []
     for sheet in grid.sheets:
+        if not sheet.visible:
+            continue  # what the submitter sees is the submission (see hidden_forms)
         for rec in recognise_sheet(sheet):
             q = _quarter_for(path, rec, forced)
             result = ReturnResult(
@@ -268,6 +294,10 @@ def _check_return(result: ReturnResult, rec: Recognised, q: periods.Quarter | No
         own_cells = []
     values = result.values
     for cell in own_cells:
+        if cell.repeats:
+            cell = _one_of_repeats(result, form, cell)
+            if cell is None:
+                continue
         a1 = cell.cell
         raw = cell.value
         if cell.formula_without_value:
@@ -294,8 +324,87 @@ def _check_return(result: ReturnResult, rec: Recognised, q: periods.Quarter | No
                 )
             )
         values.append(Value(cell.row_key, cell.column_id, value, a1))
+    if rec.derived and own_cells:
+        _derive(result, form, rec.derived)
     _flag_other_rows(result, rec, other_cells)
     return result
+
+
+def _informative(raw: object) -> bool:
+    """Whether a level row's cell says something: not blank, not a placeholder, not 0 (an
+    un-merged form filled with 0 on the other level rows, as "no blanks" asks, agrees)."""
+    if raw is None:
+        return True  # a formula without a cached value: its result is unknown
+    value, kind, _found = coerce(raw)
+    return kind not in ("blank", "blank_token") and value != 0.0
+
+
+def _shown(raw: object) -> str:
+    """A cell's value as a message quotes it: numbers as a person writes them."""
+    if raw is None:
+        return "（公式无计算结果）"
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        return fmt(float(raw))
+    return quote(raw)
+
+
+def _one_of_repeats(result: ReturnResult, form: FormSpec, cell: RawCell) -> RawCell | None:
+    """A type-scoped column (表二 万岗达标, 宣传发动) read un-merged, with something on several
+    level rows: the one value when they agree, else an error naming every cell (None)."""
+    seen = [(cell.r, cell.c, cell.value), *cell.repeats]
+    told = [x for x in seen if _informative(x[2])]
+    if not told:
+        return cell
+    values = {coerce(v)[0] if v is not None else None for _, _, v in told}
+    if len(told) == 1 or (len(values) == 1 and None not in values):
+        r, c, v = told[0]
+        return RawCell(cell.row_key, cell.column_id, v, r, c, v is None)
+    col = form.column(cell.column_id)
+    cells = [a1(r, c) for r, c, _ in told]
+    shown = "、".join(_shown(v) for _, _, v in told)
+    at = where(form, form.row_label(cell.row_key), col, None)
+    result.issues.append(
+        _issue(
+            "type_value_conflict",
+            cells[0],
+            row=cell.row_key,
+            col=col.id,
+            raw=shown,
+            where=at,
+            cells="、".join(cells),
+            values=shown,
+        )
+    )
+    result.values.append(Value(cell.row_key, cell.column_id, None, cells[0]))
+    return None
+
+
+def _derive(result: ReturnResult, form: FormSpec, derived: list[str]) -> None:
+    """Columns the layout leaves out, computed from their parts on each own row, and said so."""
+    got = {(v.row_key, v.column_id): v.value for v in result.values}
+    rows = list(dict.fromkeys(v.row_key for v in result.values))
+    for column_id in derived:
+        col = form.column(column_id)
+        sums = []
+        for row_key in rows:
+            parts = [got.get((row_key, p)) for p in col.derived_from]
+            if any((row_key, p) not in got for p in col.derived_from):
+                continue
+            total = None if any(p is None for p in parts) else float(sum(parts))
+            result.values.append(Value(row_key, column_id, total, None))
+            sums.append(f"{form.row_label(row_key)}行 {fmt(total)}")
+        if sums:
+            result.issues.append(
+                _issue(
+                    "derived_column",
+                    None,
+                    col=column_id,
+                    form_name=form.name,
+                    column_label="›".join(col.path),
+                    parts="、".join(f"「{form.column(p).label}」" for p in col.derived_from),
+                    values="，".join(sums),
+                )
+            )
 
 
 @per_form
