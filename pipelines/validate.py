@@ -25,10 +25,10 @@ from pipelines import periods
 from pipelines.forms import ColumnSpec, FormSpec, get_form, per_form
 from pipelines.model import Issue, ReturnResult, Value
 from pipelines.reader import read_many
-from pipelines.reader.model import Unreadable, WorkbookGrid
+from pipelines.reader.model import EXCEL_ERRORS, Unreadable, WorkbookGrid
 from pipelines.recognise import RawCell, Recognised, a1, quarter_from_date, recognise_sheet
 from pipelines.registry import load_registry
-from pipelines.rules.coerce import coerce
+from pipelines.rules.coerce import as_shown, coerce
 from pipelines.rules.messages import fmt, render, severity, where
 from pipelines.sanitize import quote
 
@@ -302,8 +302,10 @@ def _check_return(result: ReturnResult, rec: Recognised, q: periods.Quarter | No
         raw = cell.value
         if cell.formula_without_value:
             value, kind, found = None, "formula_without_value", ""
-        elif (raw.__class__ is float or raw.__class__ is int) and raw - raw == 0:
-            value, kind = float(raw), None  # the common case: a finite number, nothing to say
+        elif raw.__class__ is float and raw - raw == 0:
+            value, kind = as_shown(raw), None  # the common case: a finite number, nothing to say
+        elif raw.__class__ is int:
+            value, kind = float(raw), None
         else:
             value, kind, found = coerce(raw)
         if kind:
@@ -321,6 +323,7 @@ def _check_return(result: ReturnResult, rec: Recognised, q: periods.Quarter | No
                     found=found,
                     value=shown,
                     unit=col.unit or "",
+                    meaning=EXCEL_ERRORS.get(found, "公式无法计算"),
                 )
             )
         values.append(Value(cell.row_key, cell.column_id, value, a1))
@@ -344,7 +347,7 @@ def _shown(raw: object) -> str:
     if raw is None:
         return "（公式无计算结果）"
     if isinstance(raw, int | float) and not isinstance(raw, bool):
-        return fmt(float(raw))
+        return fmt(as_shown(float(raw)))
     return quote(raw)
 
 
