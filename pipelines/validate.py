@@ -261,6 +261,8 @@ def _check_return(result: ReturnResult, rec: Recognised, q: periods.Quarter | No
     if q is None:
         issues.append(_issue("quarter_unknown"))
     elif rec.campaign and rec.campaign != q.campaign:
+        # The campaign's cumulative windows restart every year: a 2025 form's figures count
+        # from 2025-01-01, so they cannot be read as a 2026 quarter's (nor the reverse).
         issues.append(
             _issue(
                 "campaign_mismatch",
@@ -268,6 +270,8 @@ def _check_return(result: ReturnResult, rec: Recognised, q: periods.Quarter | No
                 title_year=rec.campaign,
                 quarter=q.label,
                 quarter_year=q.campaign,
+                title_start=_campaign_start(rec.campaign),
+                quarter_start=_campaign_start(q.campaign),
             )
         )
     if sub is None:
@@ -408,6 +412,16 @@ def _derive(result: ReturnResult, form: FormSpec, derived: list[str]) -> None:
                     values="，".join(sums),
                 )
             )
+
+
+def _campaign_start(year: int) -> str:
+    """「2025年1月1日」: when a campaign's cumulative figures start (calendar.yaml › campaigns; a
+    year that is not configured is taken to start on 1 January)."""
+    try:
+        start = periods.campaign(year).start
+    except KeyError:
+        return f"{year}年1月1日"
+    return f"{start.year}年{start.month}月{start.day}日"
 
 
 @per_form

@@ -222,6 +222,18 @@ def test_quarter_from_option_then_folder_then_header_date(tmp_path):
     assert any(i.rule == "quarter_unknown" for i in r.issues)
 
 
+@pytest.mark.parametrize(("campaign", "quarter"), [(2025, "2026Q1"), (2026, "2025Q4")])
+def test_a_return_made_for_another_campaign_is_sent_back_saying_why(tmp_path, campaign, quarter):
+    path = write_return(tmp_path / "a.xlsx", "form1", "常泰街道", street_row(), campaign=campaign)
+    r = one(validate_paths([path], quarter=quarter))
+    [issue] = r.issues
+    assert (issue.rule, issue.severity, r.status) == ("campaign_mismatch", "error", "rejected")
+    other = 2026 if campaign == 2025 else 2025
+    assert f"标题为{campaign}年度专项行动的报表" in issue.message
+    assert f"该表自{campaign}年1月1日起累计，本季度应自{other}年1月1日起累计" in issue.message
+    assert f"请使用{other}年度模板重新填报" in issue.message
+
+
 def test_formula_without_cached_value_is_reported_not_read_as_zero(tmp_path):
     path = write_return(tmp_path / "f.xlsx", "form1", "常泰街道", street_row())
     wb = openpyxl.load_workbook(path)
