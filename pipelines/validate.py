@@ -14,6 +14,7 @@ import contextlib
 import functools
 import hashlib
 import operator
+import os
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
@@ -25,6 +26,7 @@ from pipelines import periods
 from pipelines.forms import ColumnSpec, FormSpec, get_form, per_form
 from pipelines.model import Issue, ReturnResult, Value
 from pipelines.reader import read_many
+from pipelines.reader.files import WORKBOOK_SUFFIXES, kind_of, open_regular, refusal
 from pipelines.reader.model import EXCEL_ERRORS, Unreadable, WorkbookGrid
 from pipelines.recognise import RawCell, Recognised, a1, quarter_from_date, recognise_sheet
 from pipelines.registry import load_registry
@@ -40,16 +42,36 @@ SIDECARS = {"received.csv", "explanations.csv", "manifest.json"}
 
 
 def collect_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Files named, and every file under folders named (recursively, sorted), minus sidecars,
-    hidden files and Office lock files (~$…)."""
+    """Paths named, and every entry under folders named (recursively, sorted), minus sidecars,
+    hidden files and Office lock files (~$…). A folder named like a workbook (「季报.xlsx/」, an
+    Apple Numbers package) is one entry, not searched: it gets its own verdict, as do FIFOs,
+    sockets and devices found in a folder. Links to folders are not followed."""
     out: list[Path] = []
     for p in map(Path, paths):
-        if p.is_dir():
-            found = sorted(x for x in p.rglob("*") if x.is_file())
-            out += [x for x in found if not _skip(x)]
+        if p.is_dir() and not _named_like_workbook(p):
+            out += _entries(p)
         else:
             out.append(p)
     return out
+
+
+def _named_like_workbook(path: Path) -> bool:
+    return path.suffix.lower() in WORKBOOK_SUFFIXES
+
+
+def _entries(folder: Path) -> list[Path]:
+    found: list[Path] = []
+    for root, dirs, files in os.walk(folder):  # followlinks=False
+        base = Path(root)
+        named = {d for d in dirs if _named_like_workbook(base / d)}
+        found += (base / d for d in named if not _skip(base / d))
+        dirs[:] = [d for d in dirs if d not in named and not (base / d).is_symlink()]
+        found += (base / f for f in files if not _skip(base / f) and not _dir_link(base / f))
+    return sorted(found)
+
+
+def _dir_link(path: Path) -> bool:
+    return path.is_symlink() and path.is_dir()
 
 
 def _skip(path: Path) -> bool:
@@ -57,14 +79,28 @@ def _skip(path: Path) -> bool:
 
 
 def sha256_of(path: Path) -> str | None:
+    """The file's sha256, or None when it cannot be read or is not a regular file (a FIFO is
+    never opened for a blocking read, a device never read to its endless end)."""
     h = hashlib.sha256()
     try:
-        with open(path, "rb") as fh:
+        with open_regular(path) as fh:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 h.update(chunk)
     except OSError:
         return None
     return h.hexdigest()
+
+
+def _not_a_file(path: Path) -> ReturnResult | None:
+    """The verdict, given at once, for a path that is not a regular file (one stat, no open)."""
+    try:
+        kind = kind_of(path)
+    except OSError:
+        return None  # missing or unreadable: the reader says why
+    if kind is None:
+        return None
+    verdict = Unreadable(str(path), "not_a_file", refusal(path, kind))
+    return _unreadable(str(path), verdict, None)
 
 
 @dataclass(slots=True)
@@ -129,7 +165,14 @@ def validate_paths(
     deps.start()
     pending: list[_Pending] = []
     finished: list[ReturnResult] = []
-    for path, outcome in read_many(files, workers=workers, then=then):
+    readable: list[Path] = []
+    for path in files:
+        refused = _not_a_file(path)
+        if refused is None:
+            readable.append(path)
+        else:
+            finished.append(refused)
+    for path, outcome in read_many(readable, workers=workers, then=then):
         if isinstance(outcome, Unreadable):  # the worker timed out or died
             finished.append(_unreadable(str(path), outcome, sha256_of(Path(path))))
             continue
@@ -277,7 +320,7 @@ def _check_return(result: ReturnResult, rec: Recognised, q: periods.Quarter | No
     if sub is None:
         kind = "submitter_unknown" if rec.submitter_text else "submitter_missing"
         example = load_registry().submitters[0].name
-        issues.append(_issue(kind, found=rec.submitter_text or "", example=example))
+        issues.append(_issue(kind, found=quote(rec.submitter_text or ""), example=example))
     elif sub.forms and form.id not in sub.forms:
         issues.append(_issue("form_not_owed", submitter=sub.name, form_name=form.name))
 
@@ -287,7 +330,8 @@ def _check_return(result: ReturnResult, rec: Recognised, q: periods.Quarter | No
             form, f.params["row_label"], own_types
         ):
             continue
-        issues.append(_issue(f.rule, f.cell, form_name=form.name, **f.params))
+        params = {k: quote(v) if k == "found" else v for k, v in f.params.items()}
+        issues.append(_issue(f.rule, f.cell, form_name=form.name, **params))
 
     type_of = form.type_by_key
     own_cells = [c for c in rec.cells if type_of[c.row_key] in own_types]
@@ -322,9 +366,9 @@ def _check_return(result: ReturnResult, rec: Recognised, q: periods.Quarter | No
                     a1,
                     row=cell.row_key,
                     col=col.id,
-                    raw=found,
+                    raw=found,  # the full value stays in the warehouse
                     where=at,
-                    found=found,
+                    found=quote(found),  # the message quotes a readable, harmless cut
                     value=shown,
                     unit=col.unit or "",
                     meaning=EXCEL_ERRORS.get(found, "公式无法计算"),

@@ -141,3 +141,22 @@ def write_layout(
                 ws.merge_cells(start_row=r0, start_column=c0, end_row=r1, end_column=c1)
     wb.save(path)
     return path
+
+
+def poison(path: Path, marker: str, text: str) -> Path:
+    """Replace `marker` in every part of an xlsx with `text` as Excel stores characters XML
+    cannot hold (「_x001B_」): openpyxl refuses to write control characters, Excel does not."""
+    import zipfile
+    from xml.sax.saxutils import escape
+
+    encoded = "".join(
+        f"_x{ord(ch):04X}_" if ord(ch) < 0x20 and ch not in "\t\n\r" else ch for ch in text
+    )
+    with zipfile.ZipFile(path) as zf:
+        parts = {n: zf.read(n) for n in zf.namelist()}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in parts.items():
+            if name.endswith(".xml"):
+                data = data.replace(marker.encode(), escape(encoded).encode())
+            zf.writestr(name, data)
+    return path

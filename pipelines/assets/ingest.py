@@ -29,7 +29,9 @@ def raw_files(context: dg.AssetExecutionContext, jibao: JibaoPaths) -> dg.Materi
     paths = jibao.paths
     counts = {}
     for key in ordered(context):
-        received = warehouse.scan_drop_folder(paths, Quarter.parse(key))
+        received = warehouse.scan_drop_folder(
+            paths, Quarter.parse(key), warn=lambda m: say(context, f"注意：{m}")
+        )
         staging.save(paths, key, "received", received)
         counts[key] = len(received)
         say(context, f"{key} 收到文件 {len(received)} 个（已归档）")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bz2
 import codecs
+import errno
 import functools
 import html
 import io
@@ -27,6 +28,7 @@ import olefile
 
 from . import biff
 from .biff import BIFF_ERROR_CODES
+from .files import NotRegular, kind_of, open_regular, refusal
 from .limits import DEFAULT_LIMITS, ReaderLimits
 from .model import RESEND, Unreadable, unreadable
 
@@ -110,19 +112,17 @@ def sniff(
     """Classify ``path`` by content and apply the pre-parse limits; never raises for a bad file."""
     spath = os.fspath(path)
     try:
-        size = os.stat(spath).st_size
-        if not os.path.isfile(spath):
-            return unreadable(
-                spath, "corrupt", "无法打开文件（不是普通文件），请重新报送Excel格式的报表"
-            )
-        if size == 0:
-            return unreadable(spath, "empty")
-        if size > limits.max_file_bytes:
-            mb = limits.max_file_bytes // (1 << 20)
-            return unreadable(
-                spath, "too_large", f"文件超过{mb}MB，请删除无关工作表、图片后另存为xlsx重新报送"
-            )
-        with open(spath, "rb") as fp:
+        with open_regular(spath) as fp:
+            size = os.fstat(fp.fileno()).st_size
+            if size == 0:
+                return unreadable(spath, "empty")
+            if size > limits.max_file_bytes:
+                mb = limits.max_file_bytes // (1 << 20)
+                return unreadable(
+                    spath,
+                    "too_large",
+                    f"文件超过{mb}MB，请删除无关工作表、图片后另存为xlsx重新报送",
+                )
             head = fp.read(4096)
             if head.startswith(ZIP_MAGICS):
                 return _sniff_zip(fp, spath, limits, ext=_ext(spath))
@@ -133,14 +133,35 @@ def sniff(
             return _not_spreadsheet(spath, head)
     except Refused as r:
         return unreadable(spath, r.code, r.message)
+    except NotRegular as e:
+        return unreadable(spath, "not_a_file", refusal(spath, e.kind))
     except OSError as e:
-        return unreadable(
-            spath, "corrupt", f"无法打开文件（{e.strerror or e}），请重新报送Excel格式的报表"
-        )
+        kind = _kind_quietly(spath)
+        if kind is not None:  # a socket cannot even be opened
+            return unreadable(spath, "not_a_file", refusal(spath, kind))
+        why = _OS_REASONS.get(e.errno or 0, "系统无法打开")
+        return unreadable(spath, "corrupt", f"无法打开文件（{why}），请重新报送Excel格式的报表")
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, struct.error):
         return unreadable(spath, "corrupt")
     except MemoryError:
         return unreadable(spath, "too_large")
+
+
+_OS_REASONS = {
+    errno.EACCES: "没有读取权限",
+    errno.EPERM: "没有读取权限",
+    errno.ENOENT: "文件不存在或已被移走",
+    errno.ELOOP: "链接循环",
+    errno.ENAMETOOLONG: "文件名过长",
+    errno.EIO: "磁盘读取错误",
+}
+
+
+def _kind_quietly(path: str) -> str | None:
+    try:
+        return kind_of(path)
+    except OSError:
+        return None
 
 
 def _ext(path: str) -> str:
