@@ -22,7 +22,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipelines import periods
+from pipelines import config, periods
 from pipelines.forms import ColumnSpec, FormSpec, get_form, per_form
 from pipelines.model import Issue, ReturnResult, Value
 from pipelines.reader import read_many
@@ -319,8 +319,13 @@ def _check_return(result: ReturnResult, rec: Recognised, q: periods.Quarter | No
         )
     if sub is None:
         kind = "submitter_unknown" if rec.submitter_text else "submitter_missing"
-        example = load_registry().submitters[0].name
-        issues.append(_issue(kind, found=quote(rec.submitter_text or ""), example=example))
+        registry = load_registry()
+        near = _suggest(str(config.config_dir()), rec.submitter_text) if rec.submitter_text else ()
+        example = near[0] if near else registry.submitters[0].name
+        asked = f"是否为{'或'.join(near)}？" if near else ""
+        issues.append(
+            _issue(kind, found=quote(rec.submitter_text or ""), example=example, suggestion=asked)
+        )
     elif sub.forms and form.id not in sub.forms:
         issues.append(_issue("form_not_owed", submitter=sub.name, form_name=form.name))
 
@@ -456,6 +461,13 @@ def _derive(result: ReturnResult, form: FormSpec, derived: list[str]) -> None:
                     values="，".join(sums),
                 )
             )
+
+
+@functools.lru_cache(maxsize=512)
+def _suggest(config_dir: str, text: str) -> tuple[str, ...]:
+    """Registered names near an unresolved 填报单位, asked about, never taken (see
+    Registry.suggest). Memoised per configuration: a misspelling comes on every form."""
+    return tuple(load_registry().suggest(text))
 
 
 def _campaign_start(year: int) -> str:

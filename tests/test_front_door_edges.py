@@ -138,3 +138,65 @@ def test_a_message_quotes_a_cut_of_a_long_value_and_the_issue_keeps_it_whole(tmp
     assert issue.rule == "not_a_number" and issue.value == typed
     quoted = issue.message.split("现为「", 1)[1].split("」", 1)[0]
     assert len(quoted) == 40 and quoted.endswith("…") and "\\x1b" in quoted
+
+
+# ---------------------------------------------------------------- nothing disappears
+
+
+@pytest.mark.parametrize(
+    ("typed", "asked"),
+    [("长泰街道", "是否为常泰街道？"), ("金龍街道办事处", "是否为金龙街道？"), ("某某公司", None)],
+)
+def test_an_unknown_unit_is_asked_about_the_nearest_registered_names_never_guessed(
+    tmp_path, typed, asked
+):
+    path = write_return(tmp_path / "a.xlsx", "form3", "常泰街道", submitter_text=typed)
+    [r] = validate_paths([path], quarter=Q)
+    assert (r.submitter, r.status) == (None, "rejected")
+    [issue] = [i for i in r.issues if i.rule == "submitter_unknown"]
+    assert f"填报单位「{typed}」不在报送单位名录中" in issue.message
+    if asked:
+        assert asked in issue.message
+    else:
+        assert "是否为" not in issue.message
+
+
+@pytest.fixture
+def odd_raw(tmp_path: Path) -> Paths:
+    """data/raw/ with a lower-case quarter folder and entries that name no configured quarter."""
+    paths = Paths(tmp_path)
+    for name in ("2026q1", "2025Q9", "2024Q4", "扫描件"):
+        (paths.raw / name).mkdir(parents=True)
+    write_return(
+        paths.raw / "2026q1" / "常泰.xlsx", "form1", "常泰街道", street_row(), campaign=2026
+    )
+    write_return(paths.raw / "2025Q9" / "迷路.xlsx", "form1", "常泰街道", street_row())
+    (paths.raw / "散落.xlsx").write_bytes(b"x")
+    (paths.raw / "manifest.json").write_text("{}")  # the sample's manifest: not a stray
+    return paths
+
+
+def test_quarter_folders_are_matched_case_insensitively_and_strays_are_warned(odd_raw):
+    assert [p.name for p in odd_raw.quarter_folders()] == ["2026q1"]
+    assert [r.path.name for r in scan_drop_folder(odd_raw, "2026Q1")] == ["常泰.xlsx"]
+    warnings = odd_raw.drop_folder_warnings()
+    assert len(warnings) == 4, warnings
+    text = "\n".join(warnings)
+    assert "文件夹名「2025Q9」不是有效的季度" in text
+    assert "文件夹「2024Q4」的季度不在日历配置中" in text
+    assert "文件夹「扫描件」不是季度文件夹" in text
+    assert "文件「散落.xlsx」直接放在 data/raw/ 下，未处理" in text
+    [r] = validate_paths(odd_raw.quarter_folders())
+    assert (r.quarter, r.status) == ("2026Q1", "accepted")
+
+
+def test_the_sensor_runs_a_lower_case_quarter_folder_under_its_quarter_and_warns(odd_raw):
+    import dagster as dg
+
+    from pipelines.automation import drop_folder_sensor
+    from pipelines.resources import JibaoPaths
+
+    ctx = dg.build_sensor_context(resources={"jibao": JibaoPaths(home=str(odd_raw.root))})
+    [request] = drop_folder_sensor(ctx)
+    assert request.partition_key == "2026Q1"
+    assert "2026q1/常泰.xlsx" in json.loads(ctx.cursor)["2026Q1"]

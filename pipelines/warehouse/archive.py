@@ -227,13 +227,18 @@ def scan_drop_folder(
     files are left out with a Chinese warning (see `drop_folder_files`)."""
     from pipelines.warehouse.receipts import earliest_by_sha
 
-    folder = paths.raw_quarter(quarter)
-    if not folder.is_dir():
+    folders = paths.quarter_dirs(quarter)  # 「2025Q3/」, and 「2025q3/」 if someone made one
+    if not folders:
         return []
-    overrides = read_received_csv(folder)
     receipts = earliest_by_sha(paths, quarter)
     found: dict[str, ReceivedFile] = {}
-    for path in drop_folder_files(paths, folder, warn=warn):
+    listed = [
+        (folder, overrides, path)
+        for folder in folders
+        for overrides in [read_received_csv(folder)]
+        for path in drop_folder_files(paths, folder, warn=warn)
+    ]
+    for folder, overrides, path in listed:
         if not is_return_candidate(path) or paths.archive in path.parents:
             continue
         digest, archived = archive_file(path, paths.archive)
