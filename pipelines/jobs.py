@@ -14,8 +14,12 @@ from pipelines.progress import to_stdout as _progress_to_stdout
 
 
 def quarters_in_drop_folder(paths: Paths) -> list[str]:
-    """Quarters of the calendar whose drop folder holds anything, oldest first."""
-    return [q.name for q in paths.quarter_folders() if any(q.iterdir())]
+    """Quarters of the calendar whose drop folder (any case) holds anything, oldest first."""
+    return [
+        q
+        for q, dirs in paths.drop_folders().quarters.items()
+        if any(any(d.iterdir()) for d in dirs)
+    ]
 
 
 def execute(
