@@ -2,13 +2,14 @@
 every channel joins one consumer).
 
 `submit` runs in the request: it archives the bytes by content hash (the file is kept whatever
-happens next), writes a pending record and queues `_answer` in a bounded thread pool, then the
-request returns. `_answer` runs the front door (`validate_paths`, with its reader worker pool
-and limits) on the archived copy, decides the quarter (the front door's, else the collection
-window the receipt time falls in), records the receipt through `receive_bytes` — which places the
-file in the quarter's drop folder — and asks for a refresh through the run queue. The page
-polls the record. Twenty uploaders at once wait in the pool's queue, never on each other's
-request threads, and the board's requests never wait on a verdict.
+happens next), writes a pending record and queues the upload for a bounded pool of verdict
+threads, then the request returns. A verdict thread takes every upload waiting and runs the
+front door (`validate_paths`, with its reader worker pool and limits) once on their archived
+copies; `answer` then decides each one's quarter (the front door's, else the collection window
+its receipt time falls in) and records its receipt through `receive_bytes` — which places the
+file in the quarter's drop folder — and one refresh is requested through the run queue. The page
+polls the record. Twenty uploaders at once wait in the queue, never on each other's request
+threads, and the board's requests never wait on a verdict.
 
 A file whose 填报单位 is another unit is archived but not received as a return: a unit reports
 for itself.
@@ -21,9 +22,9 @@ import contextlib
 import datetime as dt
 import logging
 import os
+import queue
 import secrets
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from pipelines import periods
@@ -46,30 +47,47 @@ class Busy(Exception):
     """Too many uploads are waiting for a verdict (config/console.yaml › upload.queue_limit)."""
 
 
+Job = tuple[Paths, UploadRecord, Path]  # (data root, pending record, archived copy)
+
 _lock = threading.Lock()
-_executor: ThreadPoolExecutor | None = None
-_executor_pid = 0
+_jobs: queue.Queue[Job] = queue.Queue()
+_threads_pid = 0
 _in_flight: set[str] = set()
 
 
-def _pool() -> ThreadPoolExecutor:
-    """One bounded pool per server process (created after gunicorn forks its workers)."""
-    global _executor, _executor_pid
-    with _lock:
-        if _executor is None or _executor_pid != os.getpid():
-            workers = int(console_config()["upload"]["verdict_workers"])
-            _executor = ThreadPoolExecutor(workers, thread_name_prefix="jibao-verdict")
-            _executor_pid = os.getpid()
-        return _executor
+def _start_threads() -> None:
+    """The bounded pool: `verdict_workers` threads per server process (started after gunicorn
+    forks its workers). Each takes every upload waiting at that moment (up to `batch_max`) into
+    one front-door call — the front door is built for batches (one rules pass per form) — so a
+    crowd of uploaders costs less per file than one uploader, not more."""
+    global _threads_pid
+    if _threads_pid == os.getpid():
+        return
+    _threads_pid = os.getpid()
+    for n in range(int(console_config()["upload"]["verdict_workers"])):
+        threading.Thread(target=_serve_jobs, name=f"jibao-verdict-{n}", daemon=True).start()
 
 
-def _queue(paths: Paths, record: UploadRecord, archived: Path) -> Future:
+def _serve_jobs() -> None:
+    batch_max = int(console_config()["upload"]["batch_max"])
+    while True:
+        batch = [_jobs.get()]
+        while len(batch) < batch_max:
+            try:
+                batch.append(_jobs.get_nowait())
+            except queue.Empty:
+                break
+        _answer_batch(batch)
+
+
+def _queue(paths: Paths, record: UploadRecord, archived: Path) -> None:
     limit = int(console_config()["upload"]["queue_limit"])
     with _lock:
         if len(_in_flight) >= limit:
             raise Busy("当前上传较多，请稍后再试")
         _in_flight.add(record.upload_id)
-    return _pool().submit(_answer_safely, paths, record, archived)
+        _start_threads()
+    _jobs.put((paths, record, archived))
 
 
 def submit(paths: Paths, name: str, source: Path, *, by: str, unit: str) -> UploadRecord:
@@ -127,27 +145,65 @@ def _archived(paths: Paths, rec: UploadRecord) -> Path | None:
     return found[0] if found else None
 
 
-def _answer_safely(paths: Paths, record: UploadRecord, archived: Path) -> UploadRecord:
-    try:
-        return answer(paths, record, archived)
-    except Exception as exc:  # the server must outlive any file: the record says what happened
-        log.exception("upload %s failed", record.upload_id)
-        record.state = FAILED
-        record.note = f"处理时出错（{type(exc).__name__}），文件已保存，办公室将跟进处理"
-        record.finished_at = office_now().isoformat(timespec="seconds")
-        records.save(paths, record)
-        return record
-    finally:
-        with _lock:
+def _answer_batch(batch: list[Job]) -> None:
+    """One front-door call for the batch, then each upload's receipt; one refresh request per
+    data root for the quarters received. No upload's failure touches another's record."""
+    from pipelines.validate import validate_paths
+
+    by_root: dict[Paths, list[Job]] = collections.defaultdict(list)
+    for job in batch:
+        by_root[job[0]].append(job)
+    for paths, jobs in by_root.items():
+        try:
+            files = list(dict.fromkeys(str(archived) for _, _, archived in jobs))
+            found: dict[str, list[ReturnResult]] = collections.defaultdict(list)
+            for r in validate_paths(files):
+                found[r.file].append(r)
+        except Exception as exc:  # each record then says what happened
+            for _, record, _ in jobs:
+                _failed(paths, record, exc)
+            continue
+        received: list[UploadRecord] = []
+        for _, record, archived in jobs:
+            try:
+                if answer(paths, record, archived, found[str(archived)]):
+                    received.append(record)
+            except Exception as exc:  # the server must outlive any file
+                _failed(paths, record, exc)
+        if received:
+            users = sorted({r.by for r in received})
+            note = request_refresh(
+                paths, sorted({r.quarter for r in received}), source=f"upload:{','.join(users)}"
+            ).note
+            for record in received:
+                _finish(paths, record, note)
+    with _lock:
+        for _, record, _ in batch:
             _in_flight.discard(record.upload_id)
 
 
-def answer(paths: Paths, record: UploadRecord, archived: Path) -> UploadRecord:
-    """The front door's verdict on the archived copy, the receipt, the refresh; saved."""
+def _failed(paths: Paths, record: UploadRecord, exc: Exception) -> None:
+    log.error("upload %s failed", record.upload_id, exc_info=exc)
+    record.state = FAILED
+    record.note = f"处理时出错（{type(exc).__name__}），文件已保存，办公室将跟进处理"
+    _finish(paths, record, record.note)
+
+
+def _finish(paths: Paths, record: UploadRecord, note: str) -> None:
+    if record.state != FAILED:
+        record.state = DONE
+    record.note = note
+    record.finished_at = office_now().isoformat(timespec="seconds")
+    records.save(paths, record)
+
+
+def answer(paths: Paths, record: UploadRecord, archived: Path, results: list[ReturnResult]) -> bool:
+    """Settle one upload from the front door's `results` on its archived copy: its verdict, its
+    quarter, its receipt. True when it was received as a return (the caller then requests the
+    refresh and saves the record); a file of another unit is finished here, archived only."""
     from pipelines.validate import validate_paths
 
     received_at = dt.datetime.fromisoformat(record.received_at)
-    results = validate_paths([archived])
     quarter = _quarter_of(results)
     if quarter is None:
         # The drop folder will name the quarter: judge the file as the pipeline will judge it.
@@ -158,28 +214,26 @@ def answer(paths: Paths, record: UploadRecord, archived: Path) -> UploadRecord:
     record.quarter = quarter
     others = sorted({r.submitter for r in results if r.submitter and r.submitter != record.unit})
     if others:
-        record.note = (
-            f"此文件的填报单位是「{'、'.join(others)}」，不是本账户的单位「{record.unit}」："
-            "文件已存档，但未作为本单位的报送接收。请上传本单位的报表。"
-        )
-    else:
-        from pipelines.warehouse.receipts import receive_bytes
-
-        receipt = receive_bytes(
+        _finish(
             paths,
-            record.name,
-            archived.read_bytes(),
-            channel="upload",
-            received_at=received_at,
-            quarter=quarter,
-            by=record.by,
+            record,
+            f"此文件的填报单位是「{'、'.join(others)}」，不是本账户的单位「{record.unit}」："
+            "文件已存档，但未作为本单位的报送接收。请上传本单位的报表。",
         )
-        record.received, record.receipt_id = True, receipt.receipt_id
-        record.note = request_refresh(paths, [quarter], source=f"upload:{record.by}").note
-    record.state = DONE
-    record.finished_at = office_now().isoformat(timespec="seconds")
-    records.save(paths, record)
-    return record
+        return False
+    from pipelines.warehouse.receipts import receive_bytes
+
+    receipt = receive_bytes(
+        paths,
+        record.name,
+        archived.read_bytes(),
+        channel="upload",
+        received_at=received_at,
+        quarter=quarter,
+        by=record.by,
+    )
+    record.received, record.receipt_id = True, receipt.receipt_id
+    return True
 
 
 def _quarter_of(results: list[ReturnResult]) -> str | None:
