@@ -58,13 +58,17 @@ def _parser() -> argparse.ArgumentParser:
 
     q = sub.add_parser("sql", help="在已发布的数据仓库上执行查询")
     q.add_argument("query")
+
+    from pipelines.mail.cli import add_commands  # subcommands with handler=…
+
+    add_commands(sub)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        handler = globals()[f"_cmd_{args.command}"]
+        handler = getattr(args, "handler", None) or globals()[f"_cmd_{args.command}"]
         return handler(args)
     except UsageError as exc:
         print(f"jibao: {exc}", file=sys.stderr)
