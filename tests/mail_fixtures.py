@@ -36,6 +36,7 @@ from pathlib import Path
 import pytest
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
+ACCOUNTS = 200  # mailboxes one test session may hand out
 
 
 def free_port() -> int:
@@ -176,14 +177,14 @@ class Dovecot:
     ssl_port: int  # IMAPS
     cert: Path
     process: subprocess.Popen
+    accounts: list[tuple[str, str]]
     _users: int = 0
 
     def new_mailbox(self) -> Mailbox:
-        """A fresh account; Dovecot re-reads the passwd-file when it changes."""
+        """A fresh, empty account (made before the server started: Dovecot notices a changed
+        passwd-file by its mtime, which two quick additions within a second would not move)."""
         self._users += 1
-        user, password = f"office{self._users}", secrets.token_hex(8)
-        with open(self.root / "passwd", "a", encoding="utf-8") as fh:
-            fh.write(f"{user}:{{PLAIN}}{password}\n")
+        user, password = self.accounts[self._users - 1]
         return Mailbox(self, user, password)
 
     def log(self) -> str:
@@ -215,7 +216,8 @@ def start_dovecot(root: Path) -> Dovecot:
     for sub in ("run", "state", "mail"):
         (root / sub).mkdir(exist_ok=True)
     cert, key = self_signed_certificate(root)
-    (root / "passwd").write_text("")
+    accounts = [(f"office{n}", secrets.token_hex(8)) for n in range(1, ACCOUNTS + 1)]
+    (root / "passwd").write_text("".join(f"{u}:{{PLAIN}}{p}\n" for u, p in accounts))
     if os.geteuid() == 0:
         login_user, internal_user, internal_group = "dovenull", "dovecot", "dovecot"
         mail_uid, mail_gid = pwd.getpwnam("nobody").pw_uid, grp.getgrnam("nogroup").gr_gid
@@ -280,7 +282,7 @@ service anvil {{
         stdout=subprocess.DEVNULL,
         stderr=open(root / "dovecot.stderr", "wb"),  # noqa: SIM115 - lives as long as the server
     )
-    server = Dovecot(root, port, ssl_port, cert, process)
+    server = Dovecot(root, port, ssl_port, cert, process, accounts)
     deadline = time.monotonic() + 20
     while True:
         try:

@@ -314,8 +314,9 @@ def plain(
               "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: base64", "",
               b64(body.encode())]  # fmt: skip
     for f in files:
-        lines += [f"--{boundary}", f'Content-Type: {f.ctype}; name="{f.name}"',
-                  f'Content-Disposition: attachment; filename="{f.name}"',
+        name = word(f.name or "", "utf-8")
+        lines += [f"--{boundary}", f'Content-Type: {f.ctype}; name="{name}"',
+                  f'Content-Disposition: attachment; filename="{name}"',
                   "Content-Transfer-Encoding: base64", "", b64(f.data)]  # fmt: skip
     lines += [f"--{boundary}--", ""]
     return _join(lines)

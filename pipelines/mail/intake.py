@@ -149,7 +149,11 @@ def _look(
         box.mark(row.uid)
         store.set_marked(row.key)
     known = {r.uid for r in store.all() if r.account == account and r.uidvalidity == validity}
-    new = [u for u in box.unmarked() if u not in known]
+    unmarked = box.unmarked()
+    for uid in unmarked:
+        if uid in known:  # handled, but its mark was lost (cleared by hand, another client)
+            box.mark(uid)
+    new = [u for u in unmarked if u not in known]
     envelopes = box.envelopes(new[: settings.batch])
     for n, env in enumerate(envelopes):
         if time.monotonic() - started > budget_s:
@@ -277,7 +281,7 @@ def _receive(
 ) -> dict[str, Any]:  # fmt: skip
     """Sort the parts and receive every workbook; what the reply needs, as plain data."""
     found = classify(mime.parts(msg), max_attachment_bytes=settings.max_attachment_bytes)
-    notes = [w.note for w in found.workbooks if w.note]
+    notes = []
     if broken := mime.defects(msg):
         notes.append(f"邮件结构异常（{'、'.join(broken)}），附件可能不完整")
     quarters = _front_door_quarters(found.workbooks)
@@ -293,6 +297,7 @@ def _receive(
         files.append(
             {
                 "name": wb.name,
+                "shown": wb.shown or wb.name,
                 "sha256": receipt.sha256,
                 "quarter": quarter,
                 "quarter_from": "header" if q else "window",

@@ -36,9 +36,10 @@ MiB = 1 << 20
 class Workbook:
     """A file to receive as a return."""
 
-    name: str  # as the sender named it (a zip member: 压缩包.zip/表一.xlsx), or a made-up one
+    name: str  # as the sender named it, or a made-up one (附件2.xlsx); a zip member's own name
     data: bytes
     note: str | None = None  # e.g. the extension was wrong
+    shown: str | None = None  # how the reply names it when not by `name`: 压缩包.zip/表一.xlsx
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +57,9 @@ class Sorted:
     others: list[str] = field(default_factory=list)  # files listed in the reply, not returns
 
 
-def _mb(n: int) -> str:
-    return f"{n / MiB:.1f}".rstrip("0").rstrip(".")
+def megabytes(n: int) -> str:
+    """「0.25」「1」「12.5」: sizes as the reply states them."""
+    return f"{n / MiB:.2f}".rstrip("0").rstrip(".")
 
 
 def _suffix(name: str) -> str:
@@ -109,7 +111,7 @@ def classify(parts: list[Part], *, max_attachment_bytes: int, max_members: int =
             out.refused.append(
                 Verdict(
                     name,
-                    f"附件大小 {_mb(len(part.data))} MB，超过 {_mb(max_attachment_bytes)} MB 的上限，"
+                    f"附件大小 {megabytes(len(part.data))} MB，超过 {megabytes(max_attachment_bytes)} MB 的上限，"
                     "未处理；请删除无关工作表、图片后另存为 xlsx 重新发送",
                 )
             )
@@ -186,14 +188,14 @@ def _open_archive(name: str, data: bytes, out: Sorted, max_bytes: int, max_membe
             out.refused.append(
                 Verdict(
                     f"{name}/{member}",
-                    f"文件大小 {_mb(len(content))} MB，超过 {_mb(max_bytes)} MB 的上限，未处理",
+                    f"文件大小 {megabytes(len(content))} MB，超过 {megabytes(max_bytes)} MB 的上限，未处理",
                 )
             )
             continue
         inner = Sorted()
         _one_file(base, content, inner, archive_ok=False)
         out.workbooks += [
-            Workbook(w.name, w.data, w.note or f"来自压缩包「{name}」") for w in inner.workbooks
+            Workbook(w.name, w.data, w.note, f"{name}/{member}") for w in inner.workbooks
         ]
         out.refused += [Verdict(f"{name}/{v.name}", v.message) for v in inner.refused]
         out.others += [f"{name}/{o}" for o in inner.others]

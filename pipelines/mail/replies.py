@@ -32,6 +32,7 @@ import duckdb
 from pipelines import config, periods
 from pipelines.fsio import atomic_write_text
 from pipelines.mail.intake import LOCKED_LABEL, mail_dir
+from pipelines.mail.parts import megabytes
 from pipelines.mail.settings import load_settings
 from pipelines.mail.store import Handled, Store, open_store
 from pipelines.outputs import delivery
@@ -129,10 +130,6 @@ class ReplyRun:
 # ---------------------------------------------------------------- what the reply says
 
 
-def _mb(n: int) -> str:
-    return f"{n / (1 << 20):.1f}".rstrip("0").rstrip(".")
-
-
 def _known_addresses() -> dict[str, Submitter]:
     """Sender address → unit: the registry's emails, and the alert recipients in alerts.yaml."""
     settings = delivery.load_settings()
@@ -189,7 +186,7 @@ def verdicts(
         if not f.get("configured"):
             out.append(
                 ReturnVerdict(
-                    f["name"], None, "报送文件", None, _quarter_label(f["quarter"]), "not_loaded",
+                    f.get("shown", f["name"]), None, "报送文件", None, _quarter_label(f["quarter"]), "not_loaded",
                     "未入库", f"报表所属季度 {f['quarter']} 不在本系统的报送季度内，文件已存档；"
                     "请核对表头的填报日期是否正确。", sha256=f["sha256"],
                 )
@@ -209,7 +206,7 @@ def verdicts(
         ) in rows[f["sha256"]]:
             problems = issues.get(sid, [])
             v = ReturnVerdict(
-                file=f["name"],
+                file=f.get("shown", f["name"]),
                 sheet=sheet,
                 form_name=_form_name(form),
                 submitter=submitter,
@@ -282,7 +279,7 @@ def _first_message(v: ReturnVerdict) -> str:
 def _notes(
     f: dict, v: ReturnVerdict, submitter, sender_unit: Submitter | None, quarter
 ) -> list[str]:
-    notes = []
+    notes = [f["note"]] if f.get("note") else []
     if f.get("locked"):
         notes.append(
             f"{_quarter_label(quarter)}已审核锁定：本报表已存档并登记为「{LOCKED_LABEL}」，"
@@ -347,8 +344,8 @@ def build_reply(
         correct_by=delivery.load_settings().correct_by(today),
         due=periods.due_date(q) if q in periods.quarters() else None,
         due_rule=periods.due_rule(),
-        size_mb=_mb(int(intake.get("too_large", 0))),
-        limit_mb=_mb(int(intake.get("limit", 0))),
+        size_mb=megabytes(int(intake.get("too_large", 0))),
+        limit_mb=megabytes(int(intake.get("limit", 0))),
         error=str(intake.get("error", "")),
     )
 
