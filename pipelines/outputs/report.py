@@ -22,6 +22,7 @@ import polars as pl
 
 from pipelines import config, periods
 from pipelines.forms import FORM_IDS, get_form
+from pipelines.fsio import atomic_write_text
 from pipelines.outputs import charts, tables
 from pipelines.registry import DEPT, STREET, load_registry
 
@@ -45,11 +46,7 @@ def write_report(
     if out.suffix.lower() != ".html":
         out = out / f"进展报告_{quarter}.html" if out.name == quarter else report_path(out, quarter)
     html = render_report(con, quarter, today=today)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".html.tmp")
-    tmp.write_text(html, encoding="utf-8")
-    tmp.replace(out)
-    return out
+    return atomic_write_text(out, html)
 
 
 def render_report(
