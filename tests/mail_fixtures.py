@@ -11,6 +11,7 @@ refuses both root logins and uid 0 for mail (see start_dovecot for where its fil
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import datetime as dt
 import email
@@ -327,11 +328,15 @@ class SmtpSink:
     received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    delay: float = 0.0  # seconds between keeping a message and answering 250 (a slow server)
+
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd's name
         with self.lock:
             self.received.append(
                 Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content))
             )
+        if self.delay:
+            await asyncio.sleep(self.delay)
         return "250 OK"
 
     def env(self) -> dict[str, str]:
@@ -360,6 +365,7 @@ class SmtpSink:
     def clear(self) -> None:
         with self.lock:
             self.received.clear()
+        self.delay = 0.0
 
     def stop(self) -> None:
         self.controller.stop()  # type: ignore[attr-defined]

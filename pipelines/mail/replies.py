@@ -8,10 +8,11 @@ attachments only) is answered at once. The letter is rendered from the letters p
 (`mail_reply` templates), the copies by `outputs.annotate`, the e-mail assembled by
 `outputs.delivery.build_email`: this module only decides what the reply says.
 
-At most once: the intent is recorded before the send and the outcome after (store.py); a send
+At most once: every reply goes through the outbox (pipelines/outbox.py, kind "reply", keyed by
+the Message-ID it answers): the intent is recorded before the send and the outcome after; a send
 interrupted between the two is repeated with the same Message-ID (SMTP receivers drop the
-duplicate). Never to auto-replies, bounces or lists, never twice, and at most N replies per
-address per hour.
+duplicate). Never to auto-replies, bounces or lists, never twice, and at most N new replies per
+address per hour (counted in the outbox).
 """
 
 from __future__ import annotations
@@ -19,9 +20,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import smtplib
-import ssl
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
@@ -34,7 +34,8 @@ from pipelines.fsio import atomic_write_text
 from pipelines.mail.intake import LOCKED_LABEL, mail_dir
 from pipelines.mail.parts import megabytes
 from pipelines.mail.settings import load_settings
-from pipelines.mail.store import Handled, Store, open_store
+from pipelines.mail.store import Handled, open_store
+from pipelines.outbox import Intent, Outbox, Result
 from pipelines.outputs import delivery
 from pipelines.outputs.alerts import ANNOTATED_SUFFIX
 from pipelines.outputs.annotate import CellNote, annotate
@@ -397,56 +398,42 @@ def write_reply(paths: Paths, handled: Handled, reply: Reply) -> tuple[str, str,
     return md, html, [letter, *reply.annotated]
 
 
-def reply_message_id(handled: Handled, domain: str) -> str:
-    """Stable per message: a repeated send is recognisably the same e-mail."""
-    digest = hashlib.sha256(f"{handled.key}\0{handled.message_id}".encode()).hexdigest()[:24]
-    return f"<jibao-reply-{digest}@{domain}>"
+def reply_intent(handled: Handled, reply: Reply, unit: Submitter | None) -> Intent:
+    """The reply as the outbox knows it: one per answered Message-ID, ever."""
+    quarters = [f["quarter"] for f in handled.intake.get("files", [])]
+    return Intent(
+        kind="reply",
+        channel="email",
+        fingerprint=handled.message_id,
+        recipient=handled.reply_to or "",
+        quarter=quarters[0] if quarters else None,
+        submitter=unit.name if unit else None,
+        subject=reply.subject,
+    )
 
 
 def build_message(
     smtp: delivery.SmtpSettings, handled: Handled, reply: Reply, md: str, html: str,
     attachments: list[Path],
 ) -> EmailMessage:  # fmt: skip
-    msg = delivery.build_email(smtp, [handled.reply_to or ""], reply.subject, md, html, attachments)
-    del msg["Message-ID"]
-    msg["Message-ID"] = reply_message_id(handled, smtp.sender.rpartition("@")[2] or "jibao.invalid")
-    if not handled.message_id.endswith("@jibao.invalid>"):  # a real id to thread to
-        refs = [*handled.intake.get("references", []), handled.message_id]
-        msg["In-Reply-To"] = handled.message_id
-        msg["References"] = " ".join(dict.fromkeys(refs))
+    """The reply, threaded under the message when it has a real Message-ID. The outbox sets
+    the reply's own (stable) Message-ID."""
+    threaded = not handled.message_id.endswith("@jibao.invalid>")
+    refs = [*handled.intake.get("references", []), handled.message_id] if threaded else []
+    msg = delivery.compose_email(
+        smtp, [handled.reply_to or ""], reply.subject, md, html, attachments,
+        in_reply_to=handled.message_id if threaded else None, references=list(dict.fromkeys(refs)),
+    )  # fmt: skip
     msg["Auto-Submitted"] = "auto-replied"  # RFC 3834: other robots must not answer it
     msg["X-Auto-Response-Suppress"] = "All"
     return msg
 
 
-def transmit(smtp: delivery.SmtpSettings, msg: EmailMessage) -> delivery.Outcome:
-    """Hand the reply to the SMTP server; never raises."""
-    try:
-        if smtp.tls == "ssl":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(
-                smtp.host, smtp.port, timeout=smtp.timeout, context=ssl.create_default_context()
-            )
-        else:
-            client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
-        with client:
-            if smtp.tls == "starttls":
-                client.starttls(context=ssl.create_default_context())
-            if smtp.user:
-                client.login(smtp.user, smtp.password or "")
-            refused = client.send_message(msg)
-        if refused:
-            return delivery.Outcome("failed", f"收件人被拒绝：{refused}")
-        return delivery.Outcome("sent", f"{smtp.host}:{smtp.port} 已接收")
-    except (OSError, smtplib.SMTPException, ValueError) as exc:
-        return delivery.Outcome("failed", f"{type(exc).__name__}: {exc}")
-
-
-def _send(store: Store, smtp: delivery.SmtpSettings, handled: Handled, msg: EmailMessage):
-    """The one place a reply leaves: intent, send, outcome."""
-    store.begin_reply(handled.key, str(msg["Message-ID"]))
-    outcome = transmit(smtp, msg)
-    store.finish_reply(handled.key, outcome.status, outcome.detail)
-    return outcome
+def _send(
+    ob: Outbox, smtp: delivery.SmtpSettings, intent: Intent, build: Callable[[], EmailMessage]
+) -> Result:
+    """The one place a reply leaves: through the outbox (intent, send, outcome)."""
+    return delivery.deliver_email(ob, intent, smtp, build)
 
 
 # ---------------------------------------------------------------- the pass
@@ -465,7 +452,7 @@ def answer(
     if not (mail_dir(paths) / "mail.sqlite").exists():
         return run
     today = today or dt.date.today()
-    now = now or dt.datetime.now()
+    now = (now or dt.datetime.now()).astimezone()
     smtp = delivery.load_settings().smtp
     try:
         settings = load_settings()
@@ -473,6 +460,7 @@ def answer(
         settings = None
     per_hour = settings.replies_per_sender_per_hour if settings else 10
     known = _known_addresses()
+    ob = Outbox.open(paths)
     with open_store(paths) as store:
         for handled in store.awaiting_reply():
             unit = known.get((handled.sender or "").lower())
@@ -482,24 +470,29 @@ def answer(
                 continue
             reply = build_reply(handled, found, today=today, sender_unit=unit)
             md, html, attachments = write_reply(paths, handled, reply)
-            if handled.reply_status != "sending":  # a repeat of an interrupted send is not new
-                sent = store.replies_since(handled.reply_to or "", now - dt.timedelta(hours=1))
-                if sent >= per_hour:
-                    why = f"一小时内已向 {handled.reply_to} 自动回复 {sent} 封，达到上限，本封不再回复"
-                    store.finish_reply(handled.key, "suppressed", why)
-                    run.suppressed.append((handled.key, why))
-                    log.warning(why)
-                    continue
             if smtp is None:
                 where = reply_dir(paths, handled)
                 store.finish_reply(handled.key, "unsent", f"未配置发信服务器，回执已写入 {where}")
                 run.unsent.append(handled.key)
                 continue
-            msg = build_message(smtp, handled, reply, md, html, attachments)
-            outcome = _send(store, smtp, handled, msg)
-            if outcome.status == "sent":
+            intent = reply_intent(handled, reply, unit)
+            if ob.get(intent.key) is None:  # a new reply (not a retry): within the hourly cap?
+                sent = ob.sent_count("email", intent.recipient, now - dt.timedelta(hours=1))
+                if sent >= per_hour:
+                    why = f"一小时内已向 {intent.recipient} 自动回复 {sent} 封，达到上限，本封不再回复"
+                    store.finish_reply(handled.key, "suppressed", why)
+                    run.suppressed.append((handled.key, why))
+                    log.warning(why)
+                    continue
+            result = _send(
+                ob, smtp, intent,
+                lambda h=handled, r=reply, m=md, x=html, a=attachments: build_message(smtp, h, r, m, x, a),
+            )  # fmt: skip
+            status = "sent" if result.status in ("sent", "skipped") else "failed"
+            store.finish_reply(handled.key, status, result.detail, result.message_id)
+            if status == "sent":
                 run.sent.append(handled.key)
             else:
-                run.failed.append((handled.key, outcome.detail))
-                log.warning("回复 %s 失败：%s", handled.reply_to, outcome.detail)
+                run.failed.append((handled.key, result.detail))
+                log.warning("回复 %s 失败：%s", handled.reply_to, result.detail)
     return run

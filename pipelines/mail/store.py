@@ -39,7 +39,7 @@ create table if not exists messages (
     no_reply         text,              -- why no reply goes out (auto-reply, list, bounce …)
     handled_at       text not null,
     marked           integer not null default 0,
-    reply_status     text,              -- sending | sent | failed | suppressed | unsent
+    reply_status     text,              -- sent | failed | suppressed | unsent (outbox: the truth)
     reply_message_id text,
     reply_detail     text,
     replied_at       text
@@ -130,41 +130,26 @@ class Store:
     # ---- replies
 
     def awaiting_reply(self) -> list[Handled]:
-        """Messages whose reply has not gone out: never tried, failed, or interrupted while
-        sending (its outcome unknown: SMTP with the same Message-ID is safe to repeat)."""
+        """Messages whose reply has not gone out: never tried, or failed (retried; the outbox
+        knows whether an interrupted send must be repeated)."""
         return self._all(
             """
             select * from messages
-            where no_reply is null and (reply_status is null or reply_status in ('sending', 'failed'))
+            where no_reply is null and (reply_status is null or reply_status = 'failed')
             order by received_at, key
             """
         )
 
-    def begin_reply(self, key: str, reply_message_id: str) -> None:
-        """Record the intent before the send (the transactional-outbox rule)."""
+    def finish_reply(
+        self, key: str, status: str, detail: str, message_id: str | None = None
+    ) -> None:
+        """What became of the reply: sent | failed | suppressed (cap) | unsent (no SMTP)."""
         with self.con:
             self.con.execute(
-                "update messages set reply_status = 'sending', reply_message_id = ? where key = ?",
-                [reply_message_id, key],
+                "update messages set reply_status = ?, reply_detail = ?, replied_at = ?, "
+                "reply_message_id = coalesce(?, reply_message_id) where key = ?",
+                [status, detail, _now(), message_id, key],
             )
-
-    def finish_reply(self, key: str, status: str, detail: str) -> None:
-        with self.con:
-            self.con.execute(
-                "update messages set reply_status = ?, reply_detail = ?, replied_at = ? where key = ?",
-                [status, detail, _now(), key],
-            )
-
-    def replies_since(self, address: str, since: dt.datetime) -> int:
-        """Replies that went (or may have gone) to `address` since `since`."""
-        row = self.con.execute(
-            """
-            select count(*) from messages
-            where reply_to = ? and reply_status in ('sent', 'sending') and replied_at >= ?
-            """,
-            [address, since.isoformat(timespec="seconds")],
-        ).fetchone()
-        return int(row[0])
 
     def all(self) -> list[Handled]:
         return self._all("select * from messages order by received_at, key")
