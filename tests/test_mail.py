@@ -355,4 +355,51 @@ def test_nothing_configured_means_no_intake_and_no_error(tmp_path, monkeypatch, 
     monkeypatch.setenv("JIBAO_IMAP_HOST", "127.0.0.1")  # a host without an account is a usage error
     assert main(["mail", "fetch"]) == 2
     assert "JIBAO_IMAP_USER" in capsys.readouterr().err
+    monkeypatch.delenv("JIBAO_IMAP_HOST")
+    import dagster as dg
+
+    from pipelines.assets.mail import mailbox_sensor
+    from pipelines.resources import JibaoPaths
+
+    tick = mailbox_sensor(
+        dg.build_sensor_context(resources={"jibao": JibaoPaths(home=str(tmp_path))})
+    )
+    assert "未配置收件邮箱" in tick.skip_message
     assert not (tmp_path / "data" / "mail").exists()
+
+
+def test_the_mailbox_sensor_receives_and_answers_at_once_what_needs_no_run(
+    tmp_path, monkeypatch, mailbox, smtp
+):
+    import dagster as dg
+
+    from pipelines.assets.mail import mailbox_sensor
+    from pipelines.resources import JibaoPaths
+
+    office = set_office(tmp_path, monkeypatch, mailbox, smtp)
+    book = File("表一.xlsx", _book(tmp_path, "form1", "常泰街道"), XLSX)
+    mailbox.append(
+        plain(
+            ADDRESSES["常泰街道"],
+            "表一",
+            "x",
+            message_id="<s1@163.com>",
+            date=WRITTEN,
+            files=[book],
+        ),
+        ARRIVED,
+    )
+    mailbox.append(
+        plain("a@example.cn", "问", "模板在哪？", message_id="<s2@example.cn>", date=WRITTEN),
+        ARRIVED,
+    )
+    context = dg.build_sensor_context(resources={"jibao": JibaoPaths(home=str(office.paths.root))})
+    tick = mailbox_sensor(context)
+    assert isinstance(tick, dg.SkipReason)
+    assert "新邮件 2 封" in tick.skip_message and "待入库后回复 1 封" in tick.skip_message
+    assert [p.name for p in (office.paths.raw / "2025Q3" / "电子邮件").iterdir()] == ["表一.xlsx"]
+    assert [r.message["In-Reply-To"] for r in smtp.received] == ["<s2@example.cn>"]
+    again = mailbox_sensor(
+        dg.build_sensor_context(resources={"jibao": JibaoPaths(home=str(office.paths.root))})
+    )
+    assert "新邮件 0 封" in again.skip_message and len(smtp.received) == 1
