@@ -30,8 +30,12 @@ def ordered(context: dg.AssetExecutionContext) -> list[str]:
 def raw_files(context: dg.AssetExecutionContext, jibao: JibaoPaths) -> dg.MaterializeResult:
     paths = jibao.paths
     counts = {}
+    for warning in paths.drop_folder_warnings():  # a folder naming no quarter is never ignored
+        say(context, f"注意：{warning}")
     for key in ordered(context):
-        received = warehouse.scan_drop_folder(paths, Quarter.parse(key))
+        received = warehouse.scan_drop_folder(
+            paths, Quarter.parse(key), warn=lambda m: say(context, f"注意：{m}")
+        )
         staging.save(paths, key, "received", received)
         counts[key] = len(received)
         say(context, f"{key} 收到文件 {len(received)} 个（已归档）")
