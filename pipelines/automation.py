@@ -26,7 +26,25 @@ def drop_folder_state(jibao: JibaoPaths) -> dict[str, dict[str, list[int]]]:
                 if f.is_file() and not f.name.startswith((".", "~$")):
                     st = f.stat()
                     files[prefix + str(f.relative_to(qdir))] = [st.st_mtime_ns, st.st_size]
+    # The office's decisions change a quarter's result as a new file does (pipelines/office).
+    for quarter, mark in _decisions_by_quarter(jibao).items():
+        if state.get(quarter):
+            state[quarter][JOURNAL_KEY] = mark
     return state
+
+
+JOURNAL_KEY = "office/journal.jsonl"
+
+
+def _decisions_by_quarter(jibao: JibaoPaths) -> dict[str, list[int]]:
+    """{quarter: [decisions, last line]} from the office journal."""
+    from pipelines.office.journal import read_actions
+
+    out: dict[str, list[int]] = {}
+    for a in read_actions(jibao.paths):
+        n, _ = out.get(a.quarter, [0, 0])
+        out[a.quarter] = [n + 1, a.seq]
+    return out
 
 
 @dg.sensor(

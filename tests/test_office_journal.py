@@ -133,3 +133,19 @@ def test_every_load_copies_the_journal_and_the_latest_explanation_is_in_force(tm
         (2, "黄文祥", "accept", "D8", "新说明", "office"),
     ]
     assert issue == [("explained", "新说明")]
+
+
+def test_a_decision_changes_the_quarters_state_the_drop_folder_sensor_watches(tmp_path: Path):
+    """Without a run queue the daemon's sensor still sees a decision and runs its quarter."""
+    from pipelines.automation import drop_folder_state
+    from pipelines.resources import JibaoPaths
+
+    paths = Paths(tmp_path)
+    for q in (Q, "2025Q4"):
+        paths.raw_quarter(q).mkdir(parents=True)
+        (paths.raw_quarter(q) / "a.xlsx").write_bytes(b"x")
+    jibao = JibaoPaths(home=str(tmp_path))
+    before = drop_folder_state(jibao)
+    journal.append(paths, action(1))
+    after = drop_folder_state(jibao)
+    assert after[Q] != before[Q] and after["2025Q4"] == before["2025Q4"]
