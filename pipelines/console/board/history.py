@@ -74,19 +74,36 @@ class Sent:
     detail: str
 
 
-def deliveries(paths: Paths, quarter: str, limit: int = 200) -> list[Sent]:
+def _who(by: str) -> str:
+    return "自动运行" if by.startswith("run:") else by
+
+
+def _local(when) -> str:
+    from pipelines.console.clock import OFFICE_TZ
+
+    if when.tzinfo is not None:
+        when = when.astimezone(OFFICE_TZ)
+    return when.strftime("%Y-%m-%d %H:%M")
+
+
+def deliveries(paths: Paths, quarter: str, limit: int = 200) -> tuple[list[Sent], int]:
+    """Letters sent on a channel (e-mail, robot), newest first, and how many letter files were
+    written: files are listed as a count, the channels one by one."""
     from pipelines.outbox import FILE_NAME, Outbox
 
     outbox = paths.outbox / FILE_NAME
     if not outbox.exists():
-        return []
-    out = []
+        return [], 0
+    out, files = [], 0
     for r in reversed(Outbox.open(paths).records(quarters=[quarter])):
+        if r.channel == "file":
+            files += 1
+            continue
         out.append(
             Sent(
                 r.key,
-                r.updated_at.strftime("%Y-%m-%d %H:%M"),
-                r.resolved_by or r.created_by,
+                _local(r.updated_at),
+                _who(r.resolved_by or r.created_by),
                 f"{KIND_ZH.get(r.kind, r.kind)}（{CHANNEL_ZH.get(r.channel, r.channel)}）",
                 r.submitter or "",
                 r.recipient,
@@ -95,4 +112,4 @@ def deliveries(paths: Paths, quarter: str, limit: int = 200) -> list[Sent]:
                 r.detail,
             )
         )
-    return out[:limit]
+    return out[:limit], files

@@ -47,6 +47,7 @@ def index(request, quarter: str | None = None):
     b = board(paths, scope_of(request.user), q, type_, today=office_today())
     known = {r["sha256"] for r in reads.history_all(paths, q)}
     waiting = [r for r in read_receipts(paths, q) if r.sha256 not in known]
+    sent, written = history.deliveries(paths, q)
     return render(
         request,
         "board/index.html",
@@ -63,7 +64,8 @@ def index(request, quarter: str | None = None):
             "channel_labels": CHANNEL_LABELS,
             "lock": lock_state(paths, q),
             "decisions": history.decisions(paths, q),
-            "deliveries": history.deliveries(paths, q),
+            "deliveries": sent,
+            "letter_files": written,
         },
     )
 
