@@ -437,3 +437,23 @@ def test_a_decision_the_rules_forbid_is_refused_with_the_reason(console):
     ).content.decode()
     assert "强制上报未记录" in page
     assert journal.read_actions(console) == before
+
+
+def test_demo_accounts_are_created_and_their_logins_printed(console, tmp_path):
+    import re
+    import sqlite3
+
+    from django.contrib.auth.hashers import check_password
+
+    from pipelines.console.demo import create_demo_accounts
+
+    lines = create_demo_accounts(Paths(tmp_path))
+    assert "jibao serve" in lines[0]
+    found = dict(re.findall(r"用户名 (\S+)　密码 (\S+)", "\n".join(lines)))
+    assert set(found) == {"office", "changtai", "jiangnan", "leader"}
+    db = tmp_path / "data" / "console" / "console.sqlite3"
+    with contextlib.closing(sqlite3.connect(db)) as con:
+        rows = dict(con.execute("select username, password from accounts_user").fetchall())
+        roles = dict(con.execute("select username, unit from accounts_user").fetchall())
+    assert all(check_password(found[u], rows[u]) for u in found)
+    assert roles["changtai"] == "常泰街道"
