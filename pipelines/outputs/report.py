@@ -24,6 +24,7 @@ from pipelines import config, periods
 from pipelines.forms import FORM_IDS, get_form
 from pipelines.outputs import charts, tables
 from pipelines.registry import DEPT, STREET, load_registry
+from pipelines.sanitize import for_template
 
 TEMPLATES = Path(__file__).with_name("report_templates")
 TYPES = (STREET, DEPT)
@@ -71,6 +72,7 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=for_template,
     )
     env.filters["pct"] = _pct
     env.filters["num"] = _num
@@ -80,11 +82,31 @@ def _environment() -> jinja2.Environment:
 # ---------------------------------------------------------------- reading the views
 
 
+_DTYPES = {
+    "VARCHAR": pl.String,
+    "BOOLEAN": pl.Boolean,
+    "DOUBLE": pl.Float64,
+    "FLOAT": pl.Float64,
+    "DATE": pl.Date,
+    "TIMESTAMP": pl.Datetime("us"),
+    **dict.fromkeys(("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"), pl.Int64),
+}
+
+
+def _dtype(duck_type: object) -> pl.DataType | None:
+    name = str(duck_type).upper()
+    return pl.Float64 if name.startswith("DECIMAL") else _DTYPES.get(name)
+
+
 def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> pl.DataFrame:
+    """A query as a frame whose column types come from the query, so that an empty result (a
+    quarter with no 表四 yet) still joins and filters like a full one."""
     cur = con.execute(sql, params)
-    cols = [d[0] for d in cur.description]
+    schema = {d[0]: _dtype(d[1]) for d in cur.description}
     rows = cur.fetchall()
-    return pl.DataFrame(rows, schema=cols, orient="row", infer_schema_length=None)
+    if all(t is not None for t in schema.values()):
+        return pl.DataFrame(rows, schema=schema, orient="row")
+    return pl.DataFrame(rows, schema=list(schema), orient="row", infer_schema_length=None)
 
 
 @dataclass
