@@ -9,6 +9,7 @@ from pipelines.assets.partitions import WAREHOUSE_POOL, one_run, quarters
 from pipelines.periods import Quarter
 from pipelines.progress import say
 from pipelines.resources import JibaoPaths, Warehouse
+from pipelines.runlock import run_lock
 from pipelines.validate import validate_paths
 from pipelines.warehouse.integrity import assert_publishable
 
@@ -101,7 +102,8 @@ def warehouse_tables(
         assert_publishable(con)  # raises: the copy is discarded, the published file untouched
         return summaries
 
-    summaries = warehouse.publish(paths, build, target=target)
+    with run_lock(paths, wait=True, what=f"Dagster {context.run.run_id[:8]}"):
+        summaries = warehouse.publish(paths, build, target=target)
     for s in summaries:
         say(
             context,

@@ -1,9 +1,10 @@
-"""Data-quality alerts and reminders to submitters: letters, annotated copies, delivery, ledger.
+"""Data-quality alerts and reminders to submitters: who gets which letter, and what it says.
 
 A letter goes to a submitter with open errors or warnings, or a late or missing return. Each run
 is idempotent per quarter: an alert's fingerprint hashes exactly what it reports, and a channel
-that already delivered that fingerprint (alert_deliveries, status 'sent') is skipped; a changed
+that already delivered that fingerprint (the outbox, pipelines.outbox) is skipped; a changed
 set of problems is a new fingerprint and goes out again; a failed send is retried next run.
+Writing and delivering the letters is pipelines.outputs.sending.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import datetime as dt
 import hashlib
 import json
 import re
-import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -24,7 +24,6 @@ import duckdb
 from pipelines import config, periods
 from pipelines.forms import get_form
 from pipelines.outputs import delivery
-from pipelines.outputs.annotate import CellNote, annotate, safe_filename
 from pipelines.outputs.letters import render
 from pipelines.paths import Paths
 from pipelines.registry import Submitter, load_registry
@@ -125,6 +124,8 @@ class AlertRun:
     unchanged: list[str] = field(default_factory=list)  # submitters whose letter went out before
     no_recipient: list[str] = field(default_factory=list)  # send=True but no address configured
     unassigned: list[str] = field(default_factory=list)  # files with issues but no known submitter
+    recovered: list = field(default_factory=list)  # outbox.Result: interrupted by a crash, settled
+    unresolved: list = field(default_factory=list)  # outbox.Record: outcome unknown, to check
 
     @property
     def sent(self) -> list[Delivery]:
@@ -345,162 +346,46 @@ def _letter_stem(alert: Alert) -> str:
     return f"{'通知' if alert.kind == 'alert' else '报送提醒'}_{alert.quarter}"
 
 
-def _archive_file(paths: Paths, archive_path: str) -> Path:
-    p = Path(archive_path)
-    if p.is_absolute():
-        return p
-    for base in (paths.root, paths.archive):
-        if (base / p).exists():
-            return base / p
-    return paths.root / p
-
-
 ANNOTATED_SUFFIX = "_问题标注"
 
 
-def _annotate_all(alert: Alert, paths: Paths, out_dir: Path) -> list[Attachment]:
-    """One annotated copy per archived file that has problems (unreadable files excepted)."""
-    for old in out_dir.glob(f"*{ANNOTATED_SUFFIX}*.xlsx"):
-        old.unlink()  # copies from an earlier, different set of problems
-    by_file: dict[str, list[Problem]] = defaultdict(list)
-    for p in alert.problems:
-        if p.archive_path and p.file_status != "unreadable":
-            by_file[p.archive_path].append(p)
-    out: list[Attachment] = []
-    used: set[str] = set()
-    first_form = {a: min(p.form or "~" for p in items) for a, items in by_file.items()}
-    for archive_path, items in sorted(by_file.items(), key=lambda kv: first_form[kv[0]]):
-        source_name = items[0].file or Path(archive_path).name
-        stem = safe_filename(Path(source_name).stem, default="报表")
-        name, n = f"{stem}{ANNOTATED_SUFFIX}", 2
-        while name in used:
-            name, n = f"{stem}{ANNOTATED_SUFFIX}{n}", n + 1
-        used.add(name)
-        notes = [CellNote(p.severity, p.message, p.sheet, p.cell, p.form_name) for p in items]  # type: ignore[arg-type]
-        copy = annotate(_archive_file(paths, archive_path), notes, out_dir / f"{name}.xlsx")
-        if copy is not None:
-            out.append(Attachment(copy.path, source_name, copy.values_only))
-    return out
-
-
-def _already_sent(con: duckdb.DuckDBPyConnection, alert: Alert) -> set[str]:
-    rows = con.execute(
-        """
-        select distinct channel from alert_deliveries
-        where quarter = ? and submitter = ? and fingerprint = ? and status = 'sent'
-        """,
-        [alert.quarter, alert.submitter, alert.fingerprint],
-    ).fetchall()
-    return {r[0] for r in rows}
-
-
-def _record(
-    con: duckdb.DuckDBPyConnection, run: AlertRun, alert: Alert, channel: Channel, recipient: str,
-    outcome: delivery.Outcome,
-) -> None:  # fmt: skip
-    con.execute(
-        """
-        insert into alert_deliveries
-            (alert_id, quarter, submitter, channel, fingerprint, recipient, sent_at, status, detail)
-        values (?, ?, ?, ?, ?, ?, ?, ?, ?)
-        """,
-        [
-            f"{alert.kind}-{uuid.uuid4().hex[:16]}",
-            alert.quarter,
-            alert.submitter,
-            channel,
-            alert.fingerprint,
-            recipient,
-            dt.datetime.now(),
-            outcome.status,
-            outcome.detail,
-        ],
-    )
-    run.deliveries.append(
-        Delivery(alert.submitter, channel, recipient, outcome.status, outcome.detail)
-    )
-
-
-def _deliver(
+def write_alerts(
     con: duckdb.DuckDBPyConnection,
     paths: Paths,
-    run: AlertRun,
-    alerts: list[Alert],
+    quarter: str,
     *,
+    today: dt.date,
     send: bool,
-    settings: delivery.AlertSettings,
-) -> AlertRun:
-    registry = load_registry()
-    for alert in alerts:
-        sub = registry.by_name(alert.submitter)
-        recipient = settings.recipient(sub)
-        out_dir = paths.outbox_dir(alert.quarter, safe_filename(alert.submitter))
-        md_path = out_dir / f"{_letter_stem(alert)}.md"
-        wanted: list[Channel] = ["file"]
-        if send and settings.smtp and recipient.emails:
-            wanted.append("email")
-        if send and recipient.webhook:
-            wanted.append("webhook")
-        if send and not (settings.smtp and recipient.emails) and not recipient.webhook:
-            run.no_recipient.append(alert.submitter)
-        done = _already_sent(con, alert)
-        if "file" in done and not md_path.exists():
-            done.discard("file")  # the outbox was cleaned: write the letter again
-        due = [c for c in wanted if c not in done]
-        if not due:
-            run.unchanged.append(alert.submitter)
-            continue
-        out_dir.mkdir(parents=True, exist_ok=True)
-        if alert.kind == "alert":
-            alert.attachments = _annotate_all(alert, paths, out_dir)
-        md, html = render_letter(alert)
-        md_path.write_text(md, encoding="utf-8")
-        md_path.with_suffix(".html").write_text(html, encoding="utf-8")
-        if "file" in due:
-            files = [
-                md_path.name,
-                md_path.with_suffix(".html").name,
-                *(a.path.name for a in alert.attachments),
-            ]
-            _record(
-                con, run, alert, "file", str(out_dir), delivery.Outcome("sent", "、".join(files))
-            )
-        if "email" in due and settings.smtp:
-            outcome = delivery.send_email(
-                settings.smtp, recipient.emails, alert.subject, md, html,
-                [a.path for a in alert.attachments],
-            )  # fmt: skip
-            _record(con, run, alert, "email", ", ".join(recipient.emails), outcome)
-        if "webhook" in due and recipient.webhook:
-            note = f"\n\n（内容较长已截断，完整通知及标注附件见邮件或{alert.office['short_name']}下发的文件）"
-            content = delivery.truncate_utf8(md, settings.webhook.max_bytes, note)
-            outcome = delivery.post_webhook(
-                recipient.webhook, content, timeout=settings.webhook.timeout
-            )
-            _record(con, run, alert, "webhook", delivery.redact_url(recipient.webhook), outcome)
-    return run
-
-
-def write_alerts(
-    con: duckdb.DuckDBPyConnection, paths: Paths, quarter: str, *, today: dt.date, send: bool
+    by: str = "jibao",
 ) -> AlertRun:
     """Write data/outbox/<quarter>/<submitter>/通知_<quarter>.md/.html and annotated copies; with
-    `send`, also e-mail and post them on the configured channels. Every delivery is recorded."""
+    `send`, also e-mail and post them on the configured channels, through the outbox (every
+    delivery recorded before and after it is sent). `con` is only read."""
+    from pipelines.outputs import sending
+
     settings = delivery.load_settings()
     run = AlertRun("alert", str(periods.Quarter.parse(quarter)))
     run.alerts = build_alerts(con, quarter, today=today, settings=settings)
     run.unassigned = sorted(
         {p.file or p.submission_id for p in _problems(con, run.quarter).get(None, [])}
     )
-    return _deliver(con, paths, run, run.alerts, send=send, settings=settings)
+    return sending.deliver_letters(paths, run, send=send, settings=settings, by=by)
 
 
 def write_reminders(
-    con: duckdb.DuckDBPyConnection, paths: Paths, quarter: str, *, today: dt.date, send: bool
+    con: duckdb.DuckDBPyConnection,
+    paths: Paths,
+    quarter: str,
+    *,
+    today: dt.date,
+    send: bool,
+    by: str = "jibao",
 ) -> AlertRun:
     """Before the due date: remind submitters of the forms they owe and have not yet submitted
     (报送提醒_<quarter>.md/.html), on the same channels, with their own fingerprints."""
+    from pipelines.outputs import sending
+
     settings = delivery.load_settings()
     run = AlertRun("reminder", str(periods.Quarter.parse(quarter)))
     run.alerts = build_reminders(con, quarter, today=today, settings=settings)
-    return _deliver(con, paths, run, run.alerts, send=send, settings=settings)
+    return sending.deliver_letters(paths, run, send=send, settings=settings, by=by)
