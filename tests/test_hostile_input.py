@@ -106,6 +106,14 @@ def test_terminal_output_carries_no_escape_sequence(hostile_run):
     assert raw_text_problems(done.stderr) == []
 
 
+def test_the_unrecognised_file_is_listed_for_the_office(hostile_run):
+    paths, done = hostile_run
+    assert "未识别报送单位的文件" in done.stdout
+    assert "未知单位\\x0b报表.xlsx" in done.stdout  # by name, its control character visible
+    letter = next(paths.outbox_dir(QUARTER).glob("*/未识别单位文件_*.md"))
+    assert "城南安全办" in letter.read_text(encoding="utf-8")
+
+
 def test_no_workbook_output_holds_anything_live(hostile_run):
     paths, _ = hostile_run
     books = [*paths.reports.rglob("*.xlsx"), *paths.outbox.rglob("*.xlsx")]

@@ -90,7 +90,7 @@ def summary_lines(files: list[UnassignedFile], quarter: str) -> list[str]:
     lines = [f"{quarter} 未识别报送单位的文件 {len(files)} 个（详见报告附录和给办公室的清单）："]
     for f in files:
         unit = f"，填报单位「{'、'.join(f.written_as)}」" if f.written_as else ""
-        lines.append(one_line(f"  「{f.name}」{unit}：{f.reason or f.status}"))
+        lines.append("  " + one_line(f"「{f.name}」{unit}：{f.reason or f.status}"))
     return lines
 
 
