@@ -55,7 +55,8 @@ FILLS = {
 SEVERITY_LABEL = {"error": "错误", "warning": "提示"}
 LIST_SHEET = "问题清单"
 LIST_HEAD = ("表", "工作表", "单元格", "类别", "问题说明")
-LIST_WIDTHS = (8, 16, 10, 8, 62)  # fits A4 portrait one page wide at 100 %
+LIST_WIDTHS = (6, 12, 7, 6, 42)  # A4 portrait one page wide at 100 % (7 pt a character)
+LIST_LINE_PT = 15.0  # one wrapped line of 11 pt text
 OPENPYXL_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm"}
 
 
@@ -264,6 +265,13 @@ def _list_sheet(wb: Workbook, notes: Iterable[CellNote]) -> None:
             put_text(cell, value)
             cell.alignment = wrap
         ws.cell(r, 4).fill = FILLS[note.severity]
+        # Row heights for the wrapped text (spreadsheets do not grow rows of a written file):
+        # a CJK character takes two width units.
+        lines = max(
+            -(-len(display(value)) * 2 // (width - 1))
+            for value, width in zip(parts, LIST_WIDTHS, strict=True)
+        )
+        ws.row_dimensions[r].height = max(1, lines) * LIST_LINE_PT + 4
     for i, width in enumerate(LIST_WIDTHS):
         ws.column_dimensions["ABCDE"[i]].width = width
     ws.page_setup.orientation = "portrait"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from copy import copy
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from pipelines import config, periods
 from pipelines.forms import FORM_IDS, FormSpec, get_form
 from pipelines.forms.layout import layout
-from pipelines.forms.workbook import save_workbook, sheet_name, write_form
+from pipelines.forms.workbook import FormPlan, save_workbook, sheet_name, write_form
 from pipelines.outputs.annotate import put_text
 from pipelines.registry import load_registry
 from pipelines.text import strip_unit
@@ -43,9 +44,10 @@ def _number(form: FormSpec, column_id: str, value: float) -> Number:
 
 def district_values(
     con: duckdb.DuckDBPyConnection, quarter: str
-) -> dict[str, dict[tuple[str, str], Number]]:
-    """form → {(row_key, column_id): district total}; every input cell present (0 when nothing
-    was reported, as the forms require)."""
+) -> dict[str, dict[tuple[str, str], Number | None]]:
+    """form → {(row_key, column_id): district total}; every input cell present: the sum over the
+    units of the row's type with an official return (0 is then a real sum), None where no unit of
+    that type has one yet (a blank, never a 0 that reads as a figure)."""
     rows = con.execute(
         """
         select form, submitter_type, row_key, column_id, sum(value)
@@ -56,6 +58,13 @@ def district_values(
         [quarter],
     ).fetchall()
     sums: dict[str, dict[tuple[str, str], float]] = defaultdict(lambda: defaultdict(float))
+    included = {
+        (form_id, sub_type)
+        for form_id, sub_type in con.execute(
+            "select distinct form, submitter_type from official_values where quarter = ?",
+            [quarter],
+        ).fetchall()
+    }
     for form_id, sub_type, row_key, column_id, total in rows:
         if form_id not in FORM_IDS:
             continue
@@ -64,20 +73,25 @@ def district_values(
         # Another type's row in a return is ignored by the validator; never count it here either.
         if column_id in value_ids and form.type_by_key.get(row_key) == sub_type:
             sums[form_id][(row_key, column_id)] += float(total)
-    out: dict[str, dict[tuple[str, str], Number]] = {}
+    out: dict[str, dict[tuple[str, str], Number | None]] = {}
     for form_id in FORM_IDS:
         form = get_form(form_id)
         totals = {r.key for r in form.rows if r.is_total}
-        cells: dict[tuple[str, str], Number] = {}
+        cells: dict[tuple[str, str], Number | None] = {}
         for row_key, column_id, _, _ in layout(form_id).value_cells():
-            if row_key not in totals:
-                cells[(row_key, column_id)] = _number(
-                    form, column_id, sums[form_id].get((row_key, column_id), 0.0)
-                )
+            if row_key in totals:
+                continue
+            if (form_id, form.type_by_key.get(row_key)) not in included:
+                cells[(row_key, column_id)] = None
+                continue
+            cells[(row_key, column_id)] = _number(
+                form, column_id, sums[form_id].get((row_key, column_id), 0.0)
+            )
         for total in totals:
             for col in form.value_columns:
                 parts = [v for (r, c), v in cells.items() if c == col.id and r not in totals]
-                cells[(total, col.id)] = _number(form, col.id, float(sum(parts)))
+                known = [v for v in parts if v is not None]
+                cells[(total, col.id)] = _number(form, col.id, float(sum(known))) if known else None
         out[form_id] = cells
     return out
 
@@ -152,12 +166,52 @@ def _row_label(form: FormSpec, row_key: str) -> str:
     return row_key
 
 
-def _missing(
-    con: duckdb.DuckDBPyConnection, quarter: str, form_id: str, present: set[str]
-) -> tuple[list[str], list[str]]:
-    """(owed but no official version, of those: the ones whose every version was rejected)."""
+@dataclass(frozen=True)
+class Coverage:
+    """Who a form's totals include this quarter, and who they leave out and why (registry
+    order): `nothing` sent no version at all, `rejected` sent only versions that did not pass
+    validation (or were sent back); each unit is in exactly one of the three lists."""
+
+    included: list[str]
+    nothing: list[str]
+    rejected: list[str]
+    due: bool  # the due date has passed (before it, sending nothing is not yet late)
+
+    def missing_lines(self) -> list[str]:
+        """The 明细 sheet's lines, one per reason, without contradiction."""
+        none = "尚未报送（未到截止日）" if not self.due else "未报送"
+        return [
+            f"{none}单位（{len(self.nothing)} 个）：{'、'.join(self.nothing) or '无'}",
+            f"已报送但未通过校验、待更正后重报的单位（{len(self.rejected)} 个）："
+            f"{'、'.join(self.rejected) or '无'}",
+        ]
+
+    def note(self, form: FormSpec) -> str:
+        """The line under an official sheet: which units the totals include, which not, why."""
+        count = f"本表汇总 {len(self.included)} 个单位已采用的{form.name}"
+        if not self.included:
+            count = f"本季度尚无已采用的{form.name}，本表暂未填数（空白不表示 0）"
+        left = []
+        if self.nothing:
+            why = "尚未报送，未到截止日" if not self.due else "未报送"
+            left.append(f"{'、'.join(self.nothing)}（{why}）")
+        if self.rejected:
+            left.append(f"{'、'.join(self.rejected)}（已报送但未通过校验，待更正后重报）")
+        tail = f"；未计入：{'；'.join(left)}" if left else "；应报单位均已计入"
+        return f"{count}{tail}。某类单位均未计入时，该类单位所在行不填数。"
+
+
+def coverage(
+    con: duckdb.DuckDBPyConnection, quarter: str, form_id: str, *, today: dt.date
+) -> Coverage:
     owed = [s.name for s in load_registry().submitters if form_id in s.forms]
-    missing = [name for name in owed if name not in present]
+    present = {
+        r[0]
+        for r in con.execute(
+            "select distinct submitter from official_values where quarter = ? and form = ?",
+            [quarter, form_id],
+        ).fetchall()
+    }
     tried = {
         r[0]
         for r in con.execute(
@@ -165,7 +219,12 @@ def _missing(
             [quarter, form_id],
         ).fetchall()
     }
-    return missing, [name for name in missing if name in tried]
+    return Coverage(
+        included=[n for n in owed if n in present],
+        nothing=[n for n in owed if n not in present and n not in tried],
+        rejected=[n for n in owed if n not in present and n in tried],
+        due=not periods.is_on_time(periods.Quarter.parse(quarter), today),
+    )
 
 
 def _style(ws: Worksheet, **attrs: Any) -> StyleArray:
@@ -182,9 +241,17 @@ def _styled(cell: Cell, style: StyleArray) -> Cell:
     return cell
 
 
-def write_details(ws: Worksheet, con: duckdb.DuckDBPyConnection, quarter: str, form_id: str) -> int:
+def write_details(
+    ws: Worksheet,
+    con: duckdb.DuckDBPyConnection,
+    quarter: str,
+    form_id: str,
+    *,
+    today: dt.date | None = None,
+) -> int:
     """The 「表N明细」 sheet: every submitter's official row(s), the file and time it came from,
-    and the submitters still missing. Returns the number of submitter lines."""
+    who sent nothing and who sent only rejected returns; printable (A4 landscape, one page wide,
+    header rows repeated). Returns the number of submitter lines."""
     form = get_form(form_id)
     q = periods.Quarter.parse(quarter)
     cols = list(form.value_columns)
@@ -196,8 +263,12 @@ def write_details(ws: Worksheet, con: duckdb.DuckDBPyConnection, quarter: str, f
         put_text(_styled(ws.cell(2, c), head_style), text)
     lines = _detail_rows(con, quarter, form)
     # Registered only when used: an unused number format would still be written to the file.
-    boxed = _style(ws, border=_BOX) if lines else StyleArray()
-    stamped = _style(ws, number_format="yyyy-mm-dd hh:mm", border=_BOX) if lines else StyleArray()
+    boxed = _style(ws, border=_BOX, alignment=_WRAP) if lines else StyleArray()
+    stamped = (
+        _style(ws, number_format="yyyy-mm-dd hh:mm", border=_BOX, alignment=_WRAP)
+        if lines
+        else StyleArray()
+    )
     for r, line in enumerate(lines, 3):
         row = [_styled(ws.cell(r, c), boxed) for c in range(1, len(head) + 1)]
         put_text(row[0], line["submitter"])
@@ -209,24 +280,38 @@ def write_details(ws: Worksheet, con: duckdb.DuckDBPyConnection, quarter: str, f
                 row[c].value = _number(form, col.id, float(value))
         _styled(row[len(cols) + 3], stamped).value = line["received"]
         put_text(row[len(cols) + 4], line["file"] or "")
-    present = {line["submitter"] for line in lines}
-    missing, rejected = _missing(con, quarter, form_id, present)
+    cover = coverage(con, quarter, form_id, today=today or dt.date.today())
     r = len(lines) + 4
-    text = f"未报送单位（{len(missing)} 个）：{'、'.join(missing) if missing else '无'}"
-    if rejected:
-        text += f"（其中 {'、'.join(rejected)} 已报送但未通过校验）"
-    colour = "C00000" if missing else "000000"
-    put_text(_styled(ws.cell(r, 1), _style(ws, font=Font(bold=True, color=colour))), text)
-    ws.column_dimensions["A"].width = 16
-    ws.column_dimensions["B"].width = 16
-    ws.column_dimensions["C"].width = 22
+    for i, (text, empty) in enumerate(
+        zip(cover.missing_lines(), (cover.nothing, cover.rejected), strict=True)
+    ):
+        colour = "000000" if not empty else "C00000"
+        line = _styled(ws.cell(r + i, 1), _style(ws, font=Font(bold=True, color=colour)))
+        put_text(line, text)
+    widths = {"A": 11, "B": 10, "C": 16}  # narrow: the sheet prints one page wide
+    for letter, width in widths.items():
+        ws.column_dimensions[letter].width = width
     for c in range(4, len(cols) + 4):
-        ws.column_dimensions[get_column_letter(c)].width = 11
-    ws.column_dimensions[get_column_letter(len(cols) + 4)].width = 17
-    ws.column_dimensions[get_column_letter(len(cols) + 5)].width = 40
-    ws.row_dimensions[2].height = 60
+        ws.column_dimensions[get_column_letter(c)].width = 6.5
+    ws.column_dimensions[get_column_letter(len(cols) + 4)].width = 11
+    ws.column_dimensions[get_column_letter(len(cols) + 5)].width = 22
+    ws.row_dimensions[2].height = 110
     ws.freeze_panes = "D3"
+    _detail_print_setup(ws, len(head))
     return len(lines)
+
+
+def _detail_print_setup(ws: Worksheet, n_cols: int) -> None:
+    """A4 landscape, one page wide, the title and header rows repeated on every page."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_margins.left = ws.page_margins.right = 0.3
+    ws.page_margins.top = ws.page_margins.bottom = 0.5
+    ws.print_title_rows = "1:2"
+    ws.print_area = f"A1:{get_column_letter(n_cols)}{ws.max_row}"
 
 
 # ---------------------------------------------------------------- the workbook
@@ -256,6 +341,28 @@ def write_consolidated(
     for form_id in FORM_IDS:
         ws = wb.create_sheet(sheet_name(form_id))
         # No submitter: every row is the office's to fill (both types' rows, none greyed).
-        write_form(ws, form_id, q.campaign, submitter=None, values=totals[form_id], header=header)
-        write_details(wb.create_sheet(f"{get_form(form_id).name}明细"), con, str(q), form_id)
+        plan = write_form(
+            ws, form_id, q.campaign, submitter=None, values=totals[form_id], header=header
+        )
+        cover = coverage(con, str(q), form_id, today=header["date"])
+        _coverage_note(ws, plan, cover.note(get_form(form_id)))
+        details = wb.create_sheet(f"{get_form(form_id).name}明细")
+        write_details(details, con, str(q), form_id, today=header["date"])
     return save_workbook(wb, out_path, dt.datetime.combine(header["date"], dt.time()))
+
+
+def _coverage_note(ws: Worksheet, plan: FormPlan, text: str) -> None:
+    """Under the notes: which units the totals include and which not, and why."""
+    notes = max(c.row for c in plan.cells if c.style == "notes")
+    row = notes + 2  # 0-based; one empty row between
+    last = plan.printing.first_page_last_col
+    last = plan.last_col if last is None else plan.origin[1] + last
+    cell = ws.cell(row + 1, plan.origin[1] + 1)
+    put_text(cell, text)
+    cell.font = Font(name="宋体", size=10.5, bold=True)
+    cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="left")
+    ws.merge_cells(
+        start_row=row + 1, start_column=plan.origin[1] + 1, end_row=row + 1, end_column=last + 1
+    )
+    width = sum(plan.widths[: last - plan.origin[1] + 1])
+    ws.row_dimensions[row + 1].height = 16 * max(1, -(-len(text) * 2 // max(int(width), 1))) + 6
