@@ -61,8 +61,12 @@ def render_report(
     con: duckdb.DuckDBPyConnection, quarter: str, *, today: dt.date | None = None
 ) -> str:
     """The report as one HTML string."""
+    from pipelines.office import read as office  # the office's decisions (appendix three)
+
     data = gather(con, quarter, today=today or dt.date.today())
-    return _environment().get_template("report.html.j2").render(**_context(data))
+    context = _context(data)
+    context["office_actions"] = office.actions_for_report(con, quarter)
+    return _environment().get_template("report.html.j2").render(**context)
 
 
 @cache
@@ -472,11 +476,11 @@ def _scores_frame(data: ReportData) -> pl.DataFrame:
 
 def _quality_frame(data: ReportData) -> pl.DataFrame:
     labels: dict[str, dict[str, str]] = defaultdict(dict)
-    held_word = config.load("calendar.yaml").get("collection", {}).get("received_after_lock")
+    held_word = config.load("calendar.yaml")["collection"]["received_after_lock"]
     for r in _now(data).iter_rows(named=True):
         label = r["state_label"] or ""
         if r["received_after_lock"]:
-            label += f"（{held_word or '锁定后收到'}）"
+            label += f"（{held_word}）"
         labels[r["submitter"]][r["form"]] = label
     counts = Counter(data.issues.select("submitter", "severity").iter_rows())
     rows = []
@@ -633,7 +637,6 @@ def _context(data: ReportData) -> dict[str, Any]:
         "issues_total": data.issues.height,
         "issues_more": max(0, data.issues.height - ISSUE_ROWS),
         "unassigned": data.unassigned,
-        "actions": data.actions.to_dicts() if data.actions.height else [],
         "form_name": {f: get_form(f).name for f in FORM_IDS},
         "assumptions": assumptions(),
         "unlisted": unlisted_assumption_files(),

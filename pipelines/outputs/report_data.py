@@ -21,22 +21,13 @@ from pipelines.registry import DEPT, STREET
 
 TYPES = (STREET, DEPT)
 
-# reporting_status.state, in display order, and the words shown when the view has no
-# state_label yet (calendar.yaml › collection.states is the configured source).
+# reporting_status.state, in display order (the words: calendar.yaml › collection.states).
 STATES = ("on_time", "late", "sent_back", "missing", "not_due")
-_STATE_WORDS = {
-    "not_due": "未到期",
-    "on_time": "按时报送",
-    "late": "逾期报送",
-    "sent_back": "退回待重报",
-    "missing": "未报送",
-}
 
 
 def state_words() -> dict[str, str]:
     """state → the office's word for it (calendar.yaml › collection.states)."""
-    configured = config.load("calendar.yaml").get("collection", {}).get("states") or {}
-    return {**_STATE_WORDS, **configured}
+    return dict(config.load("calendar.yaml")["collection"]["states"])
 
 
 _DTYPES = {
@@ -66,15 +57,6 @@ def frame(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> pl.Dat
     return pl.DataFrame(rows, schema=list(schema), orient="row", infer_schema_length=None)
 
 
-def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> set[str]:
-    return {
-        r[0]
-        for r in con.execute(
-            "select column_name from duckdb_columns() where table_name = ?", [relation]
-        ).fetchall()
-    }
-
-
 @dataclass
 class ReportData:
     """What the report shows, read once from the warehouse views."""
@@ -90,7 +72,6 @@ class ReportData:
     issues: pl.DataFrame  # open issues of this quarter's current returns
     submitters: pl.DataFrame  # the registry's 街道 and member departments
     unassigned: list[UnassignedFile]  # files of this quarter with no recognised submitter
-    actions: pl.DataFrame  # the office's decisions on this quarter (office_actions), if any
 
     @property
     def official(self) -> bool:
@@ -99,50 +80,13 @@ class ReportData:
         return bool(now["accepted"].any()) if now.height else False
 
 
-def _reporting(con: duckdb.DuckDBPyConnection, quarter: str, today: dt.date) -> pl.DataFrame:
-    """reporting_status rows owed up to `quarter`, with the collection-window columns `state`,
-    `state_label`, `due`, `received_after_lock`. Where the view does not have them yet they are
-    derived here from the older columns by the same rule (due: the due date is past)."""
-    have = _columns(con, "reporting_status")
-    window = [c for c in ("state", "state_label", "due", "received_after_lock") if c in have]
-    cols = ["quarter", "submitter", "submitter_type", "form", "received", "accepted", "on_time",
-            "late", "missing", "versions", *window]  # fmt: skip
-    out = frame(
-        con,
-        f"select {', '.join(cols)} from reporting_status where expected and quarter <= ?",
-        [quarter],
-    )
-    if "state" not in out.columns:
-        due = [not periods.is_on_time(periods.Quarter.parse(q), today) for q in out["quarter"]]
-        out = out.with_columns(due=pl.Series(due, dtype=pl.Boolean)).with_columns(
-            state=pl.when(pl.col("on_time"))
-            .then(pl.lit("on_time"))
-            .when(pl.col("late"))
-            .then(pl.lit("late"))
-            .when(pl.col("received") & ~pl.col("accepted"))
-            .then(pl.lit("sent_back"))
-            .when(pl.col("due"))
-            .then(pl.lit("missing"))
-            .otherwise(pl.lit("not_due")),
-        )
-        out = out.with_columns(missing=pl.col("due") & ~pl.col("accepted"))
-    words = state_words()
-    if "state_label" not in out.columns:
-        out = out.with_columns(state_label=pl.col("state").replace_strict(words, default=None))
-    if "received_after_lock" not in out.columns:
-        out = out.with_columns(received_after_lock=pl.lit(False))
-    return out
-
-
-def _actions(con: duckdb.DuckDBPyConnection, quarter: str) -> pl.DataFrame:
-    cols = _columns(con, "office_actions")
-    if not {"acted_at", "actor", "action", "quarter"} <= cols:
-        return pl.DataFrame()
-    label = "action_label" if "action_label" in cols else "action"
+def _reporting(con: duckdb.DuckDBPyConnection, quarter: str) -> pl.DataFrame:
+    """reporting_status rows owed up to `quarter`, with their collection-window state."""
     return frame(
         con,
-        f"""select acted_at, actor, {label} as action, submitter, form, target, reason
-            from office_actions where quarter = ? order by acted_at""",
+        """select quarter, submitter, submitter_type, form, received, accepted, on_time, late,
+                  missing, versions, state, state_label, due, received_after_lock
+           from reporting_status where expected and quarter <= ?""",
         [quarter],
     )
 
@@ -150,15 +94,15 @@ def _actions(con: duckdb.DuckDBPyConnection, quarter: str) -> pl.DataFrame:
 def gather(
     con: duckdb.DuckDBPyConnection, quarter: str, *, today: dt.date | None = None
 ) -> ReportData:
+    from pipelines.office import read as office
+
     q = periods.Quarter.parse(quarter)
     today = today or dt.date.today()
-    # The views count deadlines from as_of_date(), the session's jibao_today when set: the report
-    # is dated `today`, so its states are those of that day.
-    con.execute(f"set variable jibao_today = date '{today.isoformat()}'")
+    office.set_as_of(con, today)  # the views count deadlines as of the report's date
     return ReportData(
         quarter=q,
         today=today,
-        reporting=_reporting(con, quarter, today),
+        reporting=_reporting(con, quarter),
         targets=frame(
             con,
             """select level, submitter, measure, measure_label, unit, actual, target, share,
@@ -210,5 +154,4 @@ def gather(
             list(TYPES),
         ),
         unassigned=unassigned_files(con, quarter),
-        actions=_actions(con, quarter),
     )
