@@ -95,6 +95,10 @@ class ChineseArgumentParser(argparse.ArgumentParser):
         with chinese():
             return super().add_argument(*args, **kwargs)
 
+    def parse_args(self, args=None, namespace=None):  # noqa: D102
+        with chinese():
+            return super().parse_args(args, namespace)
+
     def parse_known_args(self, args=None, namespace=None):  # noqa: D102
         with chinese():
             return super().parse_known_args(args, namespace)

@@ -81,7 +81,28 @@ def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> pl.Da
     cur = con.execute(sql, params)
     cols = [d[0] for d in cur.description]
     rows = cur.fetchall()
-    return pl.DataFrame(rows, schema=cols, orient="row", infer_schema_length=None)
+    frame = pl.DataFrame(rows, schema=cols, orient="row", infer_schema_length=None)
+    # No rows (a quarter with no returns yet) or only NULLs infer dtype Null, which breaks joins
+    # and replace_strict: take those columns' types from DuckDB's description instead.
+    nulls = {d[0]: _dtype(str(d[1])) for d in cur.description if frame.schema[d[0]] == pl.Null}
+    return frame.cast(nulls) if nulls else frame
+
+
+def _dtype(duckdb_type: str) -> pl.DataType:
+    t = duckdb_type.upper()
+    if t.endswith("[]"):
+        return pl.List(_dtype(t[:-2]))
+    if t.startswith(("DECIMAL", "DOUBLE", "FLOAT", "REAL")):
+        return pl.Float64()
+    if t.startswith(("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UBIGINT", "UINTEGER")):
+        return pl.Int64()
+    if t == "BOOLEAN":
+        return pl.Boolean()
+    if t == "DATE":
+        return pl.Date()
+    if t.startswith("TIMESTAMP"):
+        return pl.Datetime()
+    return pl.String()
 
 
 @dataclass

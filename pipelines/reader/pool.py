@@ -22,6 +22,8 @@ from typing import TypeVar
 
 import pebble
 
+from pipelines.config import ConfigError
+
 from .limits import DEFAULT_LIMITS, ReaderLimits
 from .model import Unreadable, WorkbookGrid, unreadable
 
@@ -91,6 +93,9 @@ def _settle(path: str, inner: Future, outer: Future) -> None:
         result = unreadable(path, "crashed", "读取任务被取消，请重新报送")
     except MemoryError:
         result = unreadable(path, "too_large")
+    except ConfigError as exc:  # the office's configuration, not the file: say so, stop
+        outer.set_exception(exc)
+        return
     except BaseException:
         result = unreadable(path, "crashed")
     outer.set_result(result)
