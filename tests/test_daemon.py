@@ -278,3 +278,12 @@ def test_sigterm_ends_dagster_dev_and_every_process_it_started(tmp_path: Path):
         assert len(dev.tree()) > 1  # webserver, daemon, code server
     finally:
         stop(dev, signal.SIGTERM, group=False)
+
+
+def test_the_run_queue_names_the_code_location_the_daemon_loads():
+    import tomllib
+
+    from pipelines.runqueue import CODE_LOCATION, MODULE
+
+    tool = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["dagster"]
+    assert (tool["code_location_name"], tool["module_name"]) == (CODE_LOCATION, MODULE)
