@@ -148,6 +148,8 @@ def _parser() -> argparse.ArgumentParser:
         module = _optional(name)
         if module is not None:
             module.add_commands(sub)
+    for command in sub.choices.values():  # every command's help ends with the exit codes
+        command.epilog = command.epilog or EPILOG
     return p
 
 
