@@ -71,7 +71,7 @@ def daemon_path(sample: Path) -> float:
             started = time.perf_counter()
             for q in _quarters(staged):
                 q.rename(dev.paths.raw / q.name)
-            (run,) = dev.wait_finished(**{"jibao/source": "drop_folder"})
+            (run,) = dev.wait_finished(deadline=3600, **{"jibao/source": "drop_folder"})
             took = time.perf_counter() - started
             if run.status.value != "SUCCESS":
                 raise SystemExit(f"run {run.run_id} ended {run.status.value}: see {dev.log}")
@@ -91,8 +91,9 @@ def main() -> None:
         base, dae = [], []
         for i in range(args.repeat):
             base.append(baseline(sample))
+            print(f"round {i + 1}: jibao run {base[-1]:.1f} s", flush=True)
             dae.append(daemon_path(sample))
-            print(f"round {i + 1}: jibao run {base[-1]:.1f} s, daemon path {dae[-1]:.1f} s")
+            print(f"round {i + 1}: daemon path {dae[-1]:.1f} s", flush=True)
     bmin, bmed = min(base), statistics.median(base)
     dmin, dmed = min(dae), statistics.median(dae)
     print(f"sample: {files} workbooks, {quarters} quarters")

@@ -75,12 +75,12 @@ class DagsterDev:
         with self.instance() as instance:
             return list(instance.get_runs(filters=dg.RunsFilter(tags=tags)))
 
-    def wait_finished(self, **tags: str):
+    def wait_finished(self, deadline: float = HANG_BOUND, **tags: str):
         def done():
             runs = self.runs(**tags)
             return runs if runs and all(r.status.value in FINISHED for r in runs) else None
 
-        return _until(f"runs tagged {tags} to finish (log: {self.log})", done)
+        return _until(f"runs tagged {tags} to finish (log: {self.log})", done, deadline)
 
     def tree(self) -> list[psutil.Process]:
         with contextlib.suppress(psutil.NoSuchProcess):
