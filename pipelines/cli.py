@@ -39,7 +39,12 @@ __all__ = ["EXIT_OK", "EXIT_PROBLEMS", "EXIT_USAGE", "OPTIONAL_COMMANDS", "Usage
 
 STATUS_ZH = {"accepted": "通过", "rejected": "退回", "unreadable": "无法读取"}
 SEVERITY_ZH = {"error": "错误", "warning": "提示"}
-OPTIONAL_COMMANDS = ("pipelines.office.cli", "pipelines.console.cli", "pipelines.mail.cli")
+OPTIONAL_COMMANDS = (
+    "pipelines.office.cli",
+    "pipelines.console.cli",
+    "pipelines.mail.cli",
+    "pipelines.letters_cli",
+)
 EPILOG = (
     "退出码：0 完成；1 发现问题或运行未完成；2 用法错误；74 磁盘已满；"
     "75 另一个运行正在进行或数据仓库被占用；78 配置文件有误；130 已中断"

@@ -55,7 +55,7 @@ API:
 - `unresolved(kinds=None, quarters=None) -> list[Record]`: deliveries whose outcome is unknown.
 - `resolve(key, *, delivered, by, note="") -> Record`: the office checked an unknown delivery
   (`delivered=True`: it arrived, never send it again; `False`: send it again next time).
-- `get(key) -> Record | None`, `records(kinds=None, quarters=None) -> list[Record]`,
+- `get(key) -> Record | None`, `find(key_prefix) -> Record`, `records(kinds=None, quarters=None) -> list[Record]`,
   `sent_count(channel, recipient, since) -> int` (rate limits for mail replies).
 - `attempt_rows() -> list[dict]`: one row per attempt, the warehouse copy's content.
 - `load_into_warehouse(con, paths)`: replace `alert_deliveries` with a copy of the outbox.
@@ -72,6 +72,7 @@ import datetime as dt
 import fcntl
 import hashlib
 import json
+import logging
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -80,6 +81,7 @@ from pathlib import Path
 from typing import Literal
 
 from pipelines.paths import Paths
+from pipelines.runlock import RunInProgress
 
 __all__ = [
     "UNKNOWN_NOTE",
@@ -87,6 +89,7 @@ __all__ = [
     "Intent",
     "Outbox",
     "OutboxBusy",
+    "OutboxError",
     "Outcome",
     "Record",
     "Result",
@@ -103,14 +106,30 @@ FILE_NAME = "outbox.sqlite3"
 # goes out with the same Message-ID. A webhook post is not: a robot shows it twice.
 IDEMPOTENT: frozenset[str] = frozenset({"file", "email"})
 UNKNOWN_NOTE = "发送结果不明，请核实"
+STATUS_ZH = {
+    "pending": "发送中",
+    "sent": "已发送",
+    "failed": "发送失败（下次重发）",
+    "unknown": "结果不明",
+}
 INTERRUPTED_NOTE = "上次发送中断（进程终止）"
 LOCK_WAIT_SECONDS = 600.0
 
+log = logging.getLogger(__name__)
 _fault_hooks: list[Callable[[str, Attempt], None]] = []
 
 
-class OutboxBusy(RuntimeError):
-    """Another sender held the outbox for longer than LOCK_WAIT_SECONDS (Chinese message)."""
+class OutboxError(ValueError):
+    """A request the outbox refuses (no such delivery, nothing to resolve); Chinese message."""
+
+
+class OutboxBusy(RunInProgress):
+    """Another sender held the outbox for longer than LOCK_WAIT_SECONDS (Chinese message). A
+    RunInProgress, so the CLI exits 75 with the message."""
+
+    def __init__(self, lock: Path, message: str) -> None:
+        Exception.__init__(self, message)
+        self.lock, self.held_by = lock, {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,8 +306,9 @@ class Outbox:
                 except BlockingIOError:
                     if time.monotonic() > deadline:
                         raise OutboxBusy(
+                            self.lock_file,
                             f"发件箱 {self.file} 被另一发送进程占用超过 {LOCK_WAIT_SECONDS:.0f} 秒，"
-                            "请稍后再试"
+                            "请稍后再试",
                         ) from None
                     time.sleep(0.05)
             try:
@@ -330,6 +350,20 @@ class Outbox:
             by=by or row["created_by"],
             message_id=row["message_id"],
         )
+
+    def find(self, prefix: str) -> Record:
+        """The one delivery whose key starts with `prefix` (people type the first characters of
+        the key a listing shows). OutboxError (Chinese message) otherwise."""
+        prefix = prefix.strip().lower()
+        with self._connect() as con:
+            rows = con.execute(
+                "select * from deliveries where key like ? || '%' limit 2", [prefix]
+            ).fetchall()
+        if len(prefix) < 4 or not rows:
+            raise OutboxError(f"发件箱中没有标识以「{prefix}」开头的发送记录（至少输入 4 位）")
+        if len(rows) > 1:
+            raise OutboxError(f"标识「{prefix}」对应多条发送记录，请多输入几位")
+        return self._record(rows[0])
 
     def get(self, key: str) -> Record | None:
         with self._connect() as con:
@@ -508,9 +542,11 @@ class Outbox:
         with self._exclusive(), self._write() as con:
             row = con.execute("select * from deliveries where key = ?", [key]).fetchone()
             if row is None:
-                raise KeyError(f"发件箱中没有发送记录 {key}")
+                raise OutboxError(f"发件箱中没有发送记录 {key}")
             if row["status"] != "unknown":
-                raise ValueError(f"发送记录 {key} 的状态为 {row['status']}，无需核实")
+                raise OutboxError(
+                    f"发送记录 {key} 的状态为「{STATUS_ZH[row['status']]}」，只有结果不明的发送需要核实"
+                )
             status: Status = "sent" if delivered else "failed"
             verdict = "已核实收到" if delivered else "已核实未收到，将重新发送"
             detail = f"{row['detail']}；{by} {verdict}" + (f"：{note}" if note else "")
@@ -570,8 +606,12 @@ def load_into_warehouse(con, paths: Paths) -> int:
     from pipelines.warehouse.frames import insert_frame
 
     file = paths.outbox / FILE_NAME
-    rows = Outbox(file).attempt_rows() if file.exists() else []
     con.execute("delete from alert_deliveries")
+    try:
+        rows = Outbox(file).attempt_rows() if file.exists() else []
+    except sqlite3.DatabaseError as exc:  # the copy is for analysts: never fail a build for it
+        log.warning("发件箱 %s 无法读取，本次入库的 alert_deliveries 为空：%s", file, exc)
+        return 0
     if rows:
         times = ("created_at", "started_at", "sent_at")
         frame = pl.DataFrame(

@@ -328,6 +328,15 @@ def test_alert_deliveries_is_a_copy_of_the_outbox_loaded_by_every_build(tmp_path
     ]
 
 
+def test_a_damaged_outbox_does_not_stop_a_build(tmp_path: Path):
+    paths = Paths(tmp_path)
+    paths.outbox.mkdir(parents=True)
+    (paths.outbox / "outbox.sqlite3").write_bytes(b"this is not a database" * 100)
+    warehouse.publish(paths, lambda con: None)
+    with warehouse.connect_published(paths) as con:
+        assert con.execute("select count(*) from alert_deliveries").fetchone() == (0,)
+
+
 # ---------------------------------------------------------------- the console's button
 
 

@@ -10,7 +10,9 @@ One world, four runs in order (each test is one step; they share the module's st
    received 海滨街道's post, before the outbox recorded it;
 2. the run is killed right after the SMTP server accepted 金龙街道's e-mail, before its record;
 3. the leaders' report step fails; the letters step completes; the run exits 1;
-4. a clean run: nothing at all is sent again.
+4. a clean run: nothing at all is sent again;
+5. the office checks the unknown post (`jibao letters check / resolve`) and sends the quarter's
+   letters by hand (`jibao letters send`): nothing goes out twice.
 """
 
 from __future__ import annotations
@@ -179,3 +181,30 @@ def test_4_a_clean_run_sends_nothing_again_and_every_letter_arrived_once(world):
         ).fetchall()
     assert ("海滨街道", "webhook", "unknown") in rows
     assert {s for s, c, st in rows if st != "sent"} == {"海滨街道"}
+
+
+def test_5_the_office_checks_the_unknown_post_and_records_that_it_arrived(world):
+    def jibao(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "pipelines.cli", *args], env=world.env,
+                              capture_output=True, text=True, timeout=300)  # fmt: skip
+
+    check = jibao("letters", "check", "--quarter", QUARTER)
+    assert check.returncode == 1, check.stderr
+    (line,) = [ln for ln in check.stdout.splitlines() if "海滨街道" in ln]
+    assert "问题通知 群机器人 结果不明" in line and UNKNOWN_NOTE in line
+    key = line.split()[0]
+
+    assert jibao("letters", "resolve", key).returncode == 2  # say what was found
+    short = jibao("letters", "resolve", key[:3], "--received", "--by", "王芳")
+    assert short.returncode == 1 and "至少输入 4 位" in short.stderr
+    done = jibao("letters", "resolve", key, "--received", "--by", "王芳", "--note", "群里已看到")
+    assert done.returncode == 0, done.stderr
+    assert "已登记：海滨街道 2025Q3" in done.stdout and "不再发送" in done.stdout
+    assert world.status("海滨街道", "webhook") == "sent"
+
+    mails, posts = len(world.inbox.messages), len(world.robot.posts)
+    send = jibao("letters", "send", QUARTER, "--by", "王芳")
+    assert send.returncode == 0, send.stdout + send.stderr
+    assert "已发送 0 项，失败 0 项，内容未变未重发 21 份" in send.stdout
+    assert (len(world.inbox.messages), len(world.robot.posts)) == (mails, posts)
+    assert jibao("letters", "check").stdout.strip() == "没有需要核实或重发的发送记录"

@@ -10,6 +10,9 @@ Writers are serialised by an exclusive lock on `<name>.lock` (released by the OS
 dies). Every writer — loads, office decisions — must go through here, never open the published file
 read-write.
 
+`alert_deliveries` is not a record kept here: every build reloads it from the outbox
+(pipelines.outbox, data/outbox/outbox.sqlite3), which letters write outside any build.
+
 One DuckDB caveat: within one process DuckDB reuses an open database for the same path, so a
 process that still holds a connection to the old file gets the old data from new connections
 too; close them all, then reconnect.
