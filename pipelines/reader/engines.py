@@ -67,7 +67,8 @@ def read_sniffed(sn: Sniffed, limits: ReaderLimits = DEFAULT_LIMITS) -> Workbook
         return WorkbookGrid(
             path=sn.path, format=sn.format, sheets=sheets, notes=[*sn.notes, *notes]
         )
-    return unreadable(sn.path, "corrupt")
+    # An xlsb only calamine reads: when it cannot, the cause is the binary format, not damage.
+    return unreadable(sn.path, "unsupported" if sn.format == "xlsb" else "corrupt")
 
 
 def _calamine_password_error() -> type[BaseException] | None:

@@ -87,6 +87,7 @@ MESSAGES: dict[str, str] = {
     "timeout": "文件读取超时，" + RESEND,
     "crashed": "文件无法解析（读取程序异常终止），" + RESEND,
     "empty": "文件为空（0字节），请重新导出Excel格式的报表（xlsx或xls）后报送",
+    "unsupported": "文件为Excel二进制工作簿（.xlsb），该文件的结构暂不支持读取，请用Excel打开后另存为xlsx重新报送",
     "not_a_file": "这不是普通文件，无法作为报表读取，请报送Excel格式的报表（xlsx或xls）",
 }
 

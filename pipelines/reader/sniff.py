@@ -53,9 +53,16 @@ _MAIN_TYPES: dict[bytes, str] = {
     b"application/vnd.ms-excel.addin.macroEnabled.main+xml": "xlsm",
     b"application/vnd.ms-excel.sheet.binary.macroEnabled.main": "xlsb",
 }
+# Main-document content types of other Office files (an embedded .pptx or .docx inside a
+# workbook declares its own type too, but never as a main part: only these decide).
 _OTHER_OFFICE_TYPES: dict[bytes, str] = {
-    b"wordprocessingml": "Word文档",
-    b"presentationml": "PowerPoint演示文稿",
+    b"wordprocessingml.document.main": "Word文档",
+    b"wordprocessingml.template.main": "Word文档",
+    b"ms-word.document.macroEnabled.main": "Word文档",
+    b"presentationml.presentation.main": "PowerPoint演示文稿",
+    b"presentationml.slideshow.main": "PowerPoint演示文稿",
+    b"presentationml.template.main": "PowerPoint演示文稿",
+    b"ms-powerpoint.presentation.macroEnabled.main": "PowerPoint演示文稿",
 }
 _ODS_MIMETYPES = (
     b"application/vnd.oasis.opendocument.spreadsheet",
@@ -66,6 +73,9 @@ _XML_SUFFIXES = (".xml", ".rels", ".vml")
 _DTD_RE = re.compile(r"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _ATTR_RE = re.compile(rb"""([\w:.\-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _OVERRIDE_RE = re.compile(rb"<(?:[\w.\-]+:)?Override\b([^>]*)>")
+_ODF_ENCRYPTED = re.compile(rb"<(?:[\w.\-]+:)?encryption-data\b")
+_DEFAULT_RE = re.compile(rb"<(?:[\w.\-]+:)?Default\b([^>]*)>")
+_OFFICE_DOCUMENT_RE = re.compile(rb"/officeDocument[\"']")
 _REL_RE = re.compile(rb"<(?:[\w.\-]+:)?Relationship\b([^>]*)>")
 _SHEET_RE = re.compile(rb"<(?:[\w.\-]+:)?sheet\b([^>]*)>")
 _ROOT_RE = re.compile(rb"<([A-Za-z_][\w.\-]*:)?worksheet[\s>]")
@@ -182,6 +192,12 @@ def _not_spreadsheet(path: str, head: bytes) -> Unreadable:
         kind = "PDF文件"
     elif b"urn:schemas-microsoft-com:office:spreadsheet" in probe:
         kind = "Excel 2003 XML格式"
+    elif b"<office:document" in probe or b"urn:oasis:names:tc:opendocument" in probe:
+        kind = (
+            "OpenDocument平面XML表格（.fods）"
+            if b"opendocument.spreadsheet" in probe
+            else "OpenDocument平面XML文档"
+        )
     elif (
         probe.startswith((b"<!doctype html", b"<html", b"<table", b"<meta", b"<head"))
         or b"<html" in probe
@@ -369,11 +385,14 @@ def _sniff_zip(fp: BinaryIO, path: str, limits: ReaderLimits, ext: str) -> Sniff
                 f"文件实际为OpenDocument文本或演示文稿，不是Excel表格，{RESEND}（xlsx或xls）",
             )
         fmt = "ods"
+        manifest = lower.get("meta-inf/manifest.xml")
+        if manifest and _ODF_ENCRYPTED.search(small(manifest)):
+            raise Refused("encrypted")  # password-protected: content.xml is ciphertext
         if any(n.lower().startswith("basic/") for n in by_name):
             notes.append(NOTE_MACRO)
     else:
         ctypes = small(lower.get("[content_types].xml", "[Content_Types].xml"))
-        fmt, main = _main_part(ctypes, by_name)
+        fmt, main = _main_part(ctypes, by_name, small)
         root_rels = lower.get("_rels/.rels")
         if root_rels and not re.search(rb"/officeDocument[\"']", small(root_rels)):
             raise Refused("corrupt")  # package relationships present but unusable: a broken package
@@ -437,8 +456,10 @@ def _check_eocd(fp: BinaryIO, limits: ReaderLimits) -> None:
         raise Refused("zip_bomb")
 
 
-def _main_part(ctypes: bytes, by_name: dict[str, zipfile.ZipInfo]) -> tuple[str, str]:
-    """Format and workbook part name from [Content_Types].xml (falling back on part names)."""
+def _main_part(ctypes: bytes, by_name: dict[str, zipfile.ZipInfo], small) -> tuple[str, str]:
+    """Format and workbook part name from [Content_Types].xml: an Override for the main part,
+    or (as Excel writes .xlsb) a Default for its extension with the part named by the package
+    relationship; falling back on part names."""
     for m in _OVERRIDE_RE.finditer(ctypes):
         attrs = _attrs(m.group(1))
         ctype = attrs.get(b"ContentType", b"").strip()
@@ -446,19 +467,60 @@ def _main_part(ctypes: bytes, by_name: dict[str, zipfile.ZipInfo]) -> tuple[str,
             return _MAIN_TYPES[ctype], attrs.get(b"PartName", b"").decode(
                 "utf-8", "replace"
             ).lstrip("/")
-    for key, kind in _OTHER_OFFICE_TYPES.items():
-        if key in ctypes:
-            raise Refused(
-                "not_spreadsheet", f"文件实际为{kind}，不是Excel表格，{RESEND}（xlsx或xls）"
-            )
+    for m in _DEFAULT_RE.finditer(ctypes):
+        attrs = _attrs(m.group(1))
+        ctype = attrs.get(b"ContentType", b"").strip()
+        ext = attrs.get(b"Extension", b"").decode("utf-8", "replace").lower()
+        if ctype in _MAIN_TYPES:
+            main = _package_main(small, by_name)
+            if main.lower().endswith("." + ext):
+                return _MAIN_TYPES[ctype], main
+    for m in (*_OVERRIDE_RE.finditer(ctypes), *_DEFAULT_RE.finditer(ctypes)):
+        ctype = _attrs(m.group(1)).get(b"ContentType", b"")
+        for key, kind in _OTHER_OFFICE_TYPES.items():
+            if key in ctype:
+                raise Refused(
+                    "not_spreadsheet", f"文件实际为{kind}，不是Excel表格，{RESEND}（xlsx或xls）"
+                )
     if "xl/workbook.xml" in by_name:
         return "xlsx", "xl/workbook.xml"
     if "xl/workbook.bin" in by_name:
         return "xlsb", "xl/workbook.bin"
+    if _is_numbers(by_name):
+        raise Refused("not_spreadsheet", NUMBERS_MESSAGE)
     raise Refused(
         "not_spreadsheet",
         "文件为压缩包而不是Excel表格，请直接报送Excel格式的报表（xlsx或xls），不要压缩",
     )
+
+
+NUMBERS_MESSAGE = (
+    "文件实际为Apple Numbers表格（.numbers），不是Excel表格，"
+    "请在Numbers中选择“文件 › 导出为 › Excel”另存为xlsx后重新报送"
+)
+
+
+def _is_numbers(by_name: dict[str, zipfile.ZipInfo]) -> bool:
+    """An Apple Numbers document (zip of IWA protobuf parts, or the older Index.zip layout)."""
+    names = set(by_name)
+    return (
+        "Index/Document.iwa" in names
+        or "Index.zip" in names
+        or ("Metadata/Properties.plist" in names and any(n.endswith(".iwa") for n in names))
+    )
+
+
+def _package_main(small, by_name: dict[str, zipfile.ZipInfo]) -> str:
+    """The officeDocument target of _rels/.rels ("" when there is none)."""
+    rels = next((n for n in by_name if n.lower() == "_rels/.rels"), None)
+    if rels is None:
+        return ""
+    for m in _REL_RE.finditer(small(rels)):
+        a = _attrs(m.group(1))
+        if _OFFICE_DOCUMENT_RE.search(b'"' + a.get(b"Type", b"") + b'"'):
+            target = html.unescape(a.get(b"Target", b"").decode("utf-8", "replace"))
+            return posixpath.normpath(target.lstrip("/"))
+    return ""
 
 
 def _attrs(raw: bytes) -> dict[bytes, bytes]:
@@ -560,8 +622,12 @@ class _Inflater:
         limits = self.limits
         count_it = info.header_offset not in self.seen  # duplicate names still count
         self.seen.add(info.header_offset)
+        # Never more than the entry declares: the checks before inflating read the declared
+        # sizes, so an entry that inflates past them is lying (the bomb's trick) and stops here.
         cap = min(
-            limits.max_part_inflated, limits.max_total_inflated - (self.total if count_it else 0)
+            limits.max_part_inflated,
+            limits.max_total_inflated - (self.total if count_it else 0),
+            info.file_size,
         )
         fp = self.fp
         fp.seek(info.header_offset)
@@ -694,15 +760,23 @@ def _xml_prolog_unsafe(head: bytes, full: bool) -> bool:
 
 
 def _check_shared_strings(sst: bytes, sheets: list[bytes], limits: ReaderLimits) -> None:
-    """Refuse workbooks whose cells would copy huge shared strings over and over.
+    """Refuse workbooks whose cells would copy shared strings over and over into memory.
 
-    Parsers copy the shared string into every cell that references it, so a 1 MB
-    string used by 10,000 cells becomes 10 GB. Cheap upper bounds first, the exact
+    Parsers copy the shared string into every cell that references it, so a 1 MB string used
+    by 10,000 cells becomes 10 GB. Judged by size AND ratio, like the zip entries: the copies
+    (the expansion) are refused when they would not fit the worker's memory at all
+    (`max_shared_string_expansion`), or when they are large (`shared_string_floor`) and many
+    times the shared strings themselves (`max_shared_string_ratio`) — the shape of a bomb. A
+    genuine workbook with large shared strings (long remarks, a register of names) copies
+    each string a few times: a low ratio, however large. Cheap upper bounds first, the exact
     sum only when they fail.
     """
-    budget = limits.max_shared_string_expansion
     if not sst or len(sst) <= 1024:
         return
+    budget = min(
+        limits.max_shared_string_expansion,
+        max(limits.shared_string_floor, limits.max_shared_string_ratio * len(sst)),
+    )
     sheet_bytes = sum(len(s) for s in sheets)
     if (sheet_bytes // 16) * len(sst) <= budget:
         return
