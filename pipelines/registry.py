@@ -26,6 +26,7 @@ class Submitter:
     enterprise_base: int | None = None
     old_city: bool = False
     email: str | None = None
+    emails: tuple[str, ...] = ()  # known sender addresses (mail intake recognises the unit)
 
     @property
     def row_key(self) -> str:
@@ -136,6 +137,7 @@ def _registry(config_dir: str) -> Registry:
                 enterprise_base=s.get("enterprise_base"),
                 old_city=bool(s.get("old_city", False)),
                 email=s.get("email"),
+                emails=tuple(s.get("emails") or ()),
             )
             for s in raw["submitters"]
         )

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from pathlib import Path
 from typing import Any
 
+from pipelines.fsio import atomic_write_text
 from pipelines.model import Issue, ReturnResult, Value
 from pipelines.paths import Paths
 
@@ -21,10 +21,7 @@ def staging_dir(paths: Paths, quarter: object) -> Path:
 
 
 def _write_json(path: Path, payload: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(payload, ensure_ascii=False, default=str), encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(payload, ensure_ascii=False, default=str))
 
 
 def save(paths: Paths, quarter: object, name: str, records: list) -> Path:

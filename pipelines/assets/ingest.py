@@ -6,9 +6,11 @@ import dagster as dg
 
 from pipelines import staging, warehouse
 from pipelines.assets.partitions import WAREHOUSE_POOL, one_run, quarters
+from pipelines.office import store as office_store
 from pipelines.periods import Quarter
 from pipelines.progress import say
 from pipelines.resources import JibaoPaths, Warehouse
+from pipelines.runlock import run_lock
 from pipelines.validate import validate_paths
 from pipelines.warehouse.integrity import assert_publishable
 
@@ -99,13 +101,15 @@ def warehouse_tables(
         for key in keys
     ]
     target = warehouse_db.file(paths)
+    actions = office_store.sync(paths, keys)  # explanations.csv → office journal; whole journal
 
     def build(con) -> list:
-        summaries = warehouse.load_batches(con, batches)
+        summaries = warehouse.load_batches(con, batches, actions=actions)
         assert_publishable(con)  # raises: the copy is discarded, the published file untouched
         return summaries
 
-    summaries = warehouse.publish(paths, build, target=target)
+    with run_lock(paths, wait=True, what=f"Dagster {context.run.run_id[:8]}"):
+        summaries = warehouse.publish(paths, build, target=target)
     for s in summaries:
         say(
             context,

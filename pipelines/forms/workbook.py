@@ -33,6 +33,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from pipelines.forms import ColumnSpec
 from pipelines.forms.layout import Layout, layout
+from pipelines.fsio import atomic_path
 from pipelines.registry import Submitter
 
 CellValue = float | int | str | None
@@ -433,8 +434,10 @@ def save_workbook(wb: Workbook, path: Path, when: dt.datetime | None = None) -> 
     when = (when or dt.datetime(2025, 1, 1)).replace(tzinfo=None, microsecond=0)
     wb.properties.created = when
     wb.properties.modified = when
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with _StableZip(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+    with (
+        atomic_path(path) as tmp,
+        _StableZip(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive,
+    ):
         archive.date_time = (when.year, when.month, when.day, when.hour, when.minute, when.second)
         ExcelWriter(wb, archive).save()
     return path

@@ -25,6 +25,7 @@ from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pipelines import config
+from pipelines.fsio import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +188,6 @@ def annotate(source: Path, notes: Sequence[CellNote], out_path: Path) -> Annotat
     marked = sum(_mark(wb[sheet], ref, group) for (sheet, ref), group in by_cell.items())
     _list_sheet(wb, notes)
     out_path = out_path.with_suffix(".xlsx")
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(out_path)
+    with atomic_path(out_path) as tmp:
+        wb.save(tmp)
     return AnnotatedCopy(out_path, values_only, marked)

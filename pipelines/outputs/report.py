@@ -22,6 +22,7 @@ import polars as pl
 
 from pipelines import config, periods
 from pipelines.forms import FORM_IDS, get_form
+from pipelines.fsio import atomic_write_text
 from pipelines.outputs import charts, tables
 from pipelines.registry import DEPT, STREET, load_registry
 
@@ -45,19 +46,19 @@ def write_report(
     if out.suffix.lower() != ".html":
         out = out / f"进展报告_{quarter}.html" if out.name == quarter else report_path(out, quarter)
     html = render_report(con, quarter, today=today)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".html.tmp")
-    tmp.write_text(html, encoding="utf-8")
-    tmp.replace(out)
-    return out
+    return atomic_write_text(out, html)
 
 
 def render_report(
     con: duckdb.DuckDBPyConnection, quarter: str, *, today: dt.date | None = None
 ) -> str:
     """The report as one HTML string."""
+    from pipelines.office import read as office  # the office's decisions (appendix three)
+
+    office.set_as_of(con, today)  # the views' "today" (reporting_status.due) is the report's date
     data = gather(con, quarter)
     context = _context(data, today or dt.date.today())
+    context["office_actions"] = office.actions_for_report(con, quarter)
     return _environment().get_template("report.html.j2").render(**context)
 
 

@@ -32,7 +32,7 @@ from .files import NotRegular, kind_of, open_regular, refusal
 from .limits import DEFAULT_LIMITS, ReaderLimits
 from .model import RESEND, Unreadable, unreadable
 
-__all__ = ["SheetScan", "Sniffed", "scan_sheet_xml", "sniff"]
+__all__ = ["SheetScan", "Sniffed", "scan_sheet_xml", "sniff", "unzip"]
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
@@ -348,7 +348,10 @@ def _sniff_encrypted_ooxml(fp: BinaryIO, path: str, limits: ReaderLimits) -> Sni
 # ---------------------------------------------------------------- zip (OOXML, ODS)
 
 
-def _sniff_zip(fp: BinaryIO, path: str, limits: ReaderLimits, ext: str) -> Sniffed | Unreadable:
+def _open_zip(fp: BinaryIO, limits: ReaderLimits) -> tuple[list[zipfile.ZipInfo], _Inflater]:
+    """The entries of a zip (directories left out) after the checks every zip gets: central
+    directory size, entry count, declared sizes and ratios, encryption; and the bounded inflater
+    that reads them."""
     _check_eocd(fp, limits)
     fp.seek(0)
     zf = zipfile.ZipFile(fp)
@@ -366,9 +369,35 @@ def _sniff_zip(fp: BinaryIO, path: str, limits: ReaderLimits, ext: str) -> Sniff
             raise Refused("zip_bomb")
         if info.flag_bits & 0x1:
             raise Refused("encrypted")
+    return infos, _Inflater(fp, limits)
+
+
+def unzip(
+    data: bytes, limits: ReaderLimits = DEFAULT_LIMITS
+) -> list[tuple[zipfile.ZipInfo, bytes | None]] | Unreadable:
+    """Every entry of a zip archive (an attachment, not a workbook package), inflated under the
+    same guards as a workbook's parts; an Unreadable (zip_bomb, encrypted, corrupt …) instead
+    when the archive trips one. XML entries are listed but not inflated (None): the prolog
+    guard would refuse them, and a package's manifest is recognised by its name."""
+    fp = io.BytesIO(data)
+    try:
+        infos, reader = _open_zip(fp, limits)
+        return [
+            (i, None if i.filename.lower().endswith(_XML_SUFFIXES) else reader.read(i, keep=True))
+            for i in infos
+        ]
+    except Refused as r:
+        return unreadable("", r.code, r.message)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, struct.error):
+        return unreadable("", "corrupt")
+    except MemoryError:
+        return unreadable("", "too_large")
+
+
+def _sniff_zip(fp: BinaryIO, path: str, limits: ReaderLimits, ext: str) -> Sniffed | Unreadable:
+    infos, reader = _open_zip(fp, limits)
     by_name = {i.filename: i for i in infos}
     lower = {name.lower(): name for name in by_name}
-    reader = _Inflater(fp, limits)
 
     def small(name: str) -> bytes:
         info = by_name.get(name)
