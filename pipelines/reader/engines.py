@@ -14,7 +14,7 @@ from typing import BinaryIO
 
 from .limits import DEFAULT_LIMITS, ReaderLimits
 from .model import SheetGrid, Unreadable, WorkbookGrid, unreadable
-from .sniff import SheetScan, Sniffed
+from .model import SheetScan, Sniffed
 
 __all__ = ["engine_order", "read_calamine", "read_openpyxl", "read_sniffed", "read_xlrd"]
 
