@@ -13,8 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import BinaryIO
 
 from .limits import DEFAULT_LIMITS, ReaderLimits
-from .model import SheetGrid, Unreadable, WorkbookGrid, unreadable
-from .model import SheetScan, Sniffed
+from .model import SheetGrid, SheetScan, Sniffed, Unreadable, WorkbookGrid, unreadable
 
 __all__ = ["engine_order", "read_calamine", "read_openpyxl", "read_sniffed", "read_xlrd"]
 

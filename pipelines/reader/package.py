@@ -129,7 +129,7 @@ def sniff_zip(fp: BinaryIO, path: str, limits: ReaderLimits, ext: str) -> Sniffe
         wanted.add("content.xml")
     xlsb_parts = _worksheet_targets(main, small, by_name) if fmt == "xlsb" else []
     wanted.update(xlsb_parts)
-    kept = reader.inflate_all(infos, wanted)
+    kept = reader.inflate_needed(infos, wanted)
 
     sniffed = Sniffed(path=path, format=fmt, notes=notes)
     if fmt == "ods":

@@ -106,7 +106,7 @@ def _error_cells(xml: bytes, pfx: bytes) -> dict[tuple[int, int], str]:
     """Cells of type ``t="e"`` (an Excel error value) → the literal Excel shows (「#DIV/0!」).
 
     Answered by one C-speed membership test on sheets without any (nearly all of them)."""
-    if b't="e"' not in xml and b"t='e'" not in xml and not _ERROR_TYPE.search(xml):
+    if b'"e"' not in xml and b"'e'" not in xml:  # C-speed: no attribute value "e" at all
         return {}
     cell_start = b"<" + pfx + b"c"
     value = re.compile(rb"<" + re.escape(pfx) + rb"v>([^<]*)</" + re.escape(pfx) + rb"v>")

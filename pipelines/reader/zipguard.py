@@ -92,18 +92,27 @@ class Inflater:
             self.done[_entry_key(info)] = data
         return data
 
-    def inflate_all(self, infos: list[zipfile.ZipInfo], wanted: set[str]) -> dict[str, bytes]:
+    def inflate_needed(self, infos: list[zipfile.ZipInfo], wanted: set[str]) -> dict[str, bytes]:
+        """Inflate once, in full, the parts the scans read (`wanted`); of every other XML part
+        only the head the prolog check needs. Other parts are left to the engine, which
+        inflates what it reads under the worker's memory cap: their declared sizes and ratios
+        were checked when the zip was opened (`open_zip`)."""
         kept: dict[str, bytes] = {}
+        head = self.limits.prolog_scan_bytes
         for info in infos:
             keep = info.filename in wanted
             data = self.done.get(_entry_key(info))
             if data is None:
-                data = self._inflate(info, keep)
+                if keep:
+                    data = self._inflate(info, True)
+                elif info.filename.lower().endswith(XML_SUFFIXES):
+                    self._inflate(info, False, upto=head)
             if keep and data is not None:
                 kept[info.filename] = data
         return kept
 
-    def _inflate(self, info: zipfile.ZipInfo, keep: bool) -> bytes | None:
+    def _inflate(self, info: zipfile.ZipInfo, keep: bool, upto: int | None = None) -> bytes | None:
+        """Inflate one entry (or its first `upto` bytes), refusing the first byte past the caps."""
         limits = self.limits
         count_it = info.header_offset not in self.seen  # duplicate names still count
         self.seen.add(info.header_offset)
@@ -114,6 +123,7 @@ class Inflater:
             limits.max_total_inflated - (self.total if count_it else 0),
             info.file_size,
         )
+        stop = cap if upto is None else min(cap, upto)  # output wanted: all, or the head
         fp = self.fp
         fp.seek(info.header_offset)
         local = fp.read(30)
@@ -147,10 +157,10 @@ class Inflater:
                 if decomp is None:
                     out, chunk = chunk, b""
                 elif is_zlib:
-                    out = decomp.decompress(chunk, cap - produced + 1)
+                    out = decomp.decompress(chunk, stop - produced + 1)
                     chunk = decomp.unconsumed_tail
                 else:
-                    out = decomp.decompress(chunk, cap - produced + 1)
+                    out = decomp.decompress(chunk, stop - produced + 1)
                     chunk = b""
                 produced += len(out)
                 if produced > cap:
@@ -159,11 +169,14 @@ class Inflater:
                     head += out[: limits.prolog_scan_bytes - len(head)]
                 if keep:
                     parts.append(out)
+                if produced >= stop and stop < cap:
+                    remaining = 0  # the head was all that was wanted
+                    break
                 if not out and (decomp is None or not chunk):
                     break
             if decomp is not None and getattr(decomp, "eof", False):
                 break
-        if decomp is not None and not is_zlib:
+        if decomp is not None and not is_zlib and produced < stop:
             # bz2/lzma may still hold output after the input is consumed
             while not decomp.eof and not getattr(decomp, "needs_input", True):
                 out = decomp.decompress(b"", cap - produced + 1)
@@ -178,8 +191,9 @@ class Inflater:
             raise Refused("zip_bomb")
         if count_it:
             self.total += produced
+        more = produced > len(head) or info.file_size > produced  # past the scanned head
         if check_xml and xml_prolog_unsafe(
-            head, full=produced > len(head) or len(head) >= limits.prolog_scan_bytes
+            head, full=more or len(head) >= limits.prolog_scan_bytes
         ):
             raise Refused("xml_entities")
         return b"".join(parts) if keep else None
