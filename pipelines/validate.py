@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import hashlib
 import operator
 import os
@@ -20,7 +21,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pipelines import config, periods
 from pipelines.forms import ColumnSpec, FormSpec, get_form, per_form
@@ -30,12 +30,10 @@ from pipelines.reader.files import WORKBOOK_SUFFIXES, kind_of, open_regular, ref
 from pipelines.reader.model import EXCEL_ERRORS, Unreadable, WorkbookGrid
 from pipelines.recognise import RawCell, Recognised, a1, quarter_from_date, recognise_sheet
 from pipelines.registry import load_registry
+from pipelines.rules.breach import Breach
 from pipelines.rules.coerce import as_shown, coerce
 from pipelines.rules.messages import fmt, render, severity, where
 from pipelines.sanitize import quote
-
-if TYPE_CHECKING:
-    from pipelines.rules import cross
 
 # Files that live beside the returns in a drop folder and are not returns.
 SIDECARS = {"received.csv", "explanations.csv", "manifest.json"}
@@ -110,46 +108,69 @@ class _Pending:
     result: ReturnResult
     form: FormSpec
     rows: dict[str, dict[str, float | None]]  # own rows' values: row key → column id → value
-    _cells: dict[tuple[str, str], str] | None = None
+    _cells: dict[tuple[str, str], str | None] | None = None
 
     @property
-    def cells(self) -> dict[tuple[str, str], str]:
+    def cells(self) -> dict[tuple[str, str], str | None]:
         """(row key, column id) → A1; built only for returns a batch rule flags."""
         if self._cells is None:
             self._cells = {(v.row_key, v.column_id): v.cell for v in self.result.values}
         return self._cells
 
 
-def _rows_of(values: list[Value]) -> dict[str, dict[str, float | None]]:
-    rows: dict[str, dict[str, float | None]] = {}
-    for v in values:
-        rows.setdefault(v.row_key, {})[v.column_id] = v.value
-    return rows
-
-
-# ---- results cross the worker pipe as plain tuples: pickling slotted dataclasses one by one
-# ---- cost more than the checks that produced them.
+# ---- A return crosses the worker pipe as arrays: its fields, its issues as tuples, the
+# ---- (row key, column id, cell) of its values — one shared tuple per template layout, so a
+# ---- batch pickles it once — and the values themselves. Per-cell objects cost more to pickle
+# ---- than the checks that produced them.
 _RESULT_FIELDS = tuple(f.name for f in fields(ReturnResult))
 _result_tuple = operator.attrgetter(*_RESULT_FIELDS)
 _issue_tuple = operator.attrgetter(*(f.name for f in fields(Issue)))
-_value_tuple = operator.attrgetter(*(f.name for f in fields(Value)))
 _ISSUES, _VALUES = _RESULT_FIELDS.index("issues"), _RESULT_FIELDS.index("values")
-# (the result's fields, its own rows' values if it awaits the batch rules, else None)
-Packed = tuple[tuple, dict | None]
+Keys = tuple[tuple[str, str, str | None], ...]
+# (the result's fields, value keys, values, whether it awaits the batch rules)
+Packed = tuple[tuple, Keys, tuple, bool]
+_KEYS: dict[Keys, Keys] = {}  # one object per distinct key tuple (bounded)
+
+
+def _shared(keys: Keys) -> Keys:
+    got = _KEYS.get(keys)
+    if got is None:
+        if len(_KEYS) > 4096:
+            _KEYS.clear()
+        got = _KEYS[keys] = keys
+    return got
 
 
 def _pack(result: ReturnResult, pending: bool) -> Packed:
     row = list(_result_tuple(result))
     row[_ISSUES] = [_issue_tuple(i) for i in result.issues]
-    row[_VALUES] = [_value_tuple(v) for v in result.values]
-    return tuple(row), _rows_of(result.values) if pending else None
+    values = result.values
+    row[_VALUES] = None
+    keys = _shared(tuple((v.row_key, v.column_id, v.cell) for v in values))
+    return tuple(row), keys, tuple(v.value for v in values), pending
 
 
-def _unpack(row: tuple) -> ReturnResult:
+def _unpack(packed: Packed) -> tuple[ReturnResult, dict[str, dict[str, float | None]] | None]:
+    """The result, and its own rows' values (row key → column id → value) when it awaits the
+    batch rules."""
+    row, keys, values, pending = packed
     result = ReturnResult(*row)
     result.issues = [Issue(*i) for i in row[_ISSUES]]
-    result.values = [Value(*v) for v in row[_VALUES]]
-    return result
+    result.values = [Value(k[0], k[1], v, k[2]) for k, v in zip(keys, values, strict=True)]
+    if not pending:
+        return result, None
+    rows: dict[str, dict[str, float | None]] = {}
+    for (row_key, column_id, _cell), v in zip(keys, values, strict=True):
+        got = rows.get(row_key)
+        if got is None:
+            got = rows[row_key] = {}
+        got[column_id] = v
+    return result, rows
+
+
+# Below this many returns the batch rules run over plain rows (rules.rowwise): polars and
+# pandera would cost a submitter checking one file most of a second to import. Same verdicts.
+FRAME_RULES_FROM = 200
 
 
 def validate_paths(
@@ -157,12 +178,16 @@ def validate_paths(
 ) -> list[ReturnResult]:
     """Validate every workbook under `paths`. `quarter` (YYYYQn) overrides what the drop folder
     name or the header date say."""
+    from pipelines.front_worker import examine_file  # the workers' entry (warm caches)
+
     files = collect_files(paths)
     forced = periods.Quarter.parse(quarter) if quarter else None
-    then = functools.partial(examine, forced=str(forced) if forced else None)
-    # polars and pandera take a second or two to import: do it while the workers read.
-    deps = threading.Thread(target=_prepare_batch_rules, name="jibao-import", daemon=True)
-    deps.start()
+    then = functools.partial(examine_file, forced=str(forced) if forced else None)
+    frames = len(files) >= FRAME_RULES_FROM
+    deps = None
+    if frames:  # polars and pandera take a second or two to import: do it while workers read
+        deps = threading.Thread(target=_prepare_batch_rules, name="jibao-import", daemon=True)
+        deps.start()
     pending: list[_Pending] = []
     finished: list[ReturnResult] = []
     readable: list[Path] = []
@@ -172,19 +197,28 @@ def validate_paths(
             readable.append(path)
         else:
             finished.append(refused)
-    for path, outcome in read_many(readable, workers=workers, then=then):
-        if isinstance(outcome, Unreadable):  # the worker timed out or died
-            finished.append(_unreadable(str(path), outcome, sha256_of(Path(path))))
-            continue
-        for row, rows in outcome:
-            result = _unpack(row)
-            if rows is None:
-                finished.append(result)
-            else:
-                assert result.form is not None
-                pending.append(_Pending(result, get_form(result.form), rows))
-    deps.join()
-    _apply_batch_rules(pending)
+    # Results stream in as many small objects that all live to the end: a collector pass
+    # over them would only cost time, so it waits (unfrozen and re-enabled afterwards).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for path, outcome in read_many(readable, workers=workers, then=then):
+            if isinstance(outcome, Unreadable):  # the worker timed out or died
+                finished.append(_unreadable(str(path), outcome, sha256_of(Path(path))))
+                continue
+            for packed in outcome:
+                result, rows = _unpack(packed)
+                if rows is None:
+                    finished.append(result)
+                else:
+                    assert result.form is not None
+                    pending.append(_Pending(result, get_form(result.form), rows))
+    finally:
+        if collecting:
+            gc.enable()
+    if deps is not None:
+        deps.join()
+    _apply_batch_rules(pending, frames=frames or len(pending) >= FRAME_RULES_FROM)
     results = finished + [p.result for p in pending]
     order = {str(f): i for i, f in enumerate(files)}
     results.sort(key=lambda r: (order.get(r.file, len(order)), r.sheet or "", r.form or ""))
@@ -355,8 +389,8 @@ def _check_return(result: ReturnResult, rec: Recognised, q: periods.Quarter | No
         raw = cell.value
         if cell.formula_without_value:
             value, kind, found = None, "formula_without_value", ""
-        elif raw.__class__ is float and raw - raw == 0:
-            value, kind = as_shown(raw), None  # the common case: a finite number, nothing to say
+        elif raw.__class__ is float and raw - raw == 0:  # the common case: a finite number
+            value, kind = raw if raw.is_integer() else as_shown(raw), None
         elif raw.__class__ is int:
             value, kind = float(raw), None
         else:
@@ -532,20 +566,41 @@ def _prepare_batch_rules() -> None:
         from pipelines.rules import cross, schema  # noqa: F401
 
 
-def _apply_batch_rules(pending: list[_Pending]) -> None:
-    from pipelines.rules import cross, schema
-
-    by_form: dict[str, list[tuple[int, _Pending]]] = defaultdict(list)
+def batch_findings(
+    pending: list[_Pending], *, frames: bool
+) -> dict[str, tuple[list[tuple[int, str, str, str]], list[Breach]]]:
+    """Per form: the schema failures and cross-cell breaches of the batch, by the frame-wide
+    checks (pandera, polars) or over plain rows (rules.rowwise) — the same either way."""
+    by_form: dict[str, list[tuple[int, str, dict]]] = defaultdict(list)
     for i, p in enumerate(pending):
-        by_form[p.form.id].append((i, p))
-    for form_id, items in by_form.items():
-        form = get_form(form_id)
-        frame = schema.batch_frame(
-            form_id, ((i, key, vals) for i, p in items for key, vals in p.rows.items())
-        )
-        if frame.is_empty():
+        rows = by_form[p.form.id]
+        rows.extend((i, key, vals) for key, vals in p.rows.items())
+    out = {}
+    for form_id, rows in by_form.items():
+        if not rows:
             continue
-        for ret, row_key, col_id, check in schema.schema_failures(form_id, frame):
+        if frames:
+            from pipelines.rules import cross, schema
+
+            frame = schema.batch_frame(form_id, rows)
+            out[form_id] = (
+                schema.schema_failures(form_id, frame),
+                list(cross.check(form_id, frame)),
+            )
+        else:
+            from pipelines.rules import rowwise
+
+            out[form_id] = (
+                rowwise.schema_failures(form_id, rows),
+                list(rowwise.check(form_id, rows)),
+            )
+    return out
+
+
+def _apply_batch_rules(pending: list[_Pending], *, frames: bool) -> None:
+    for form_id, (failures, breaches) in batch_findings(pending, frames=frames).items():
+        form = get_form(form_id)
+        for ret, row_key, col_id, check in failures:
             p = pending[ret]
             col = form.column(col_id)
             cell = p.cells.get((row_key, col_id))
@@ -563,12 +618,12 @@ def _apply_batch_rules(pending: list[_Pending]) -> None:
                     unit=col.unit or "",
                 )
             )
-        for b in cross.check(form_id, frame):
+        for b in breaches:
             p = pending[b.ret]
             p.result.issues.append(_breach_issue(form, p, b))
 
 
-def _breach_issue(form: FormSpec, p: _Pending, b: cross.Breach) -> Issue:
+def _breach_issue(form: FormSpec, p: _Pending, b: Breach) -> Issue:
     col: ColumnSpec = form.column(b.column_id)
     cell = p.cells.get((b.row_key, b.column_id))
     row_label = form.row_label(b.row_key)
