@@ -60,10 +60,17 @@ class RawCell:
     # 表二's type-scoped columns read un-merged: the other level rows' cells of the same type
     # that hold something too, as (row, col, value): the front door decides whether they agree.
     repeats: tuple[tuple[int, int, object], ...] = ()
+    # (row key, column id, A1): the value's key as the front door passes it on; shared by every
+    # sheet of the layout (Plan), so a return's keys cost no allocation
+    key: tuple[str, str, str] | None = None
 
     @property
     def cell(self) -> str:
-        return a1(self.r, self.c)
+        return self.key[2] if self.key is not None else a1(self.r, self.c)
+
+    @property
+    def value_key(self) -> tuple[str, str, str]:
+        return self.key if self.key is not None else (self.row_key, self.column_id, self.cell)
 
 
 @dataclass(slots=True)
@@ -468,8 +475,8 @@ class Plan:
     rows_found: dict[str, int]
     findings: tuple[Finding, ...]
     derived: tuple[str, ...]
-    # (_ROW, row key, column id, r, c) or (_TYPE, group key, column id, c, visible level rows,
-    # (r, c) of the first level row's merge origin), in form column order
+    # (_ROW, row key, column id, r, c, value key) or (_TYPE, group key, column id, c, visible
+    # level rows, (r, c) of the first level row's merge origin), in form column order
     cells: tuple[tuple, ...]
 
     def apply(self, sheet: SheetGrid) -> Recognised:
@@ -493,11 +500,10 @@ class Plan:
         append = rec.cells.append
         for entry in self.cells:
             if entry[0] == _ROW:
-                _, key, column_id, r, c = entry
+                _, key, column_id, r, c, value_key = entry
                 line = rows[r]
-                append(
-                    RawCell(key, column_id, line[c] if c < len(line) else None, r, c, (r, c) in fwv)
-                )
+                value = line[c] if c < len(line) else None
+                append(RawCell(key, column_id, value, r, c, (r, c) in fwv, (), value_key))
                 continue
             _, group, column_id, c, visible, (r0, c0) = entry
             # What the submitter sees: a merged cell's value in its top-left cell (anything under
@@ -631,7 +637,7 @@ def _cell_plan(
                     visible = tuple(x for x in grows if grid.origin(x, c) == (x, c))
                     out.append((_TYPE, group, col.id, c, visible, grid.origin(grows[0], c)))
         else:
-            out.extend((_ROW, key, col.id, r, c) for key, r in ordered)
+            out.extend((_ROW, key, col.id, r, c, (key, col.id, a1(r, c))) for key, r in ordered)
     return tuple(out)
 
 

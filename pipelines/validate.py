@@ -19,7 +19,7 @@ import os
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from pipelines import config, periods
@@ -141,13 +141,26 @@ def _shared(keys: Keys) -> Keys:
     return got
 
 
-def _pack(result: ReturnResult, pending: bool) -> Packed:
+@dataclass(slots=True)
+class _Values:
+    """A return's values as the worker gathers them: keys (row key, column id, A1) and values
+    side by side — the arrays that cross the pipe."""
+
+    keys: list[tuple[str, str, str | None]] = field(default_factory=list)
+    values: list[float | None] = field(default_factory=list)
+
+    def add(self, key: tuple[str, str, str | None], value: float | None) -> None:
+        self.keys.append(key)
+        self.values.append(value)
+
+
+def _pack(result: ReturnResult, got: _Values | None, pending: bool) -> Packed:
     row = list(_result_tuple(result))
     row[_ISSUES] = [_issue_tuple(i) for i in result.issues]
-    values = result.values
     row[_VALUES] = None
-    keys = _shared(tuple((v.row_key, v.column_id, v.cell) for v in values))
-    return tuple(row), keys, tuple(v.value for v in values), pending
+    if got is None:
+        return tuple(row), (), (), pending
+    return tuple(row), _shared(tuple(got.keys)), tuple(got.values), pending
 
 
 def _unpack(packed: Packed) -> tuple[ReturnResult, dict[str, dict[str, float | None]] | None]:
@@ -235,17 +248,17 @@ def examine(
     batch rules, or one finished result (unreadable, or no form found); packed for the pipe."""
     digest = sha256_of(Path(path))
     if isinstance(verdict, Unreadable):
-        return [_pack(_unreadable(path, verdict, digest), False)]
+        return [_pack(_unreadable(path, verdict, digest), None, False)]
     q = periods.Quarter.parse(forced) if forced else None
     found = _returns_in(path, verdict, q, digest)
     hidden = hidden_forms(verdict)
     if not found:
         result = _no_form(path, verdict, digest)
         result.issues += hidden
-        return [_pack(result, False)]
-    for r in found:
+        return [_pack(result, None, False)]
+    for r, _ in found:
         r.issues += hidden
-    return [_pack(r, True) for r in found]
+    return [_pack(r, got, True) for r, got in found]
 
 
 def hidden_forms(grid: WorkbookGrid) -> list[Issue]:
@@ -299,7 +312,7 @@ def _folder_quarter(folder: str) -> periods.Quarter | None:
 
 def _returns_in(
     path: str, grid: WorkbookGrid, forced: periods.Quarter | None, digest: str | None
-) -> list[ReturnResult]:
+) -> list[tuple[ReturnResult, _Values]]:
     out = []
     for sheet in grid.sheets:
         if not sheet.visible:
@@ -329,8 +342,10 @@ def _issue(kind: str, cell: str | None = None, *, row=None, col=None, raw=None, 
     return Issue(severity(kind), kind, cell, render(kind, **params), row, col, raw)
 
 
-def _check_return(result: ReturnResult, rec: Recognised, q: periods.Quarter | None) -> ReturnResult:
-    """Per-return checks (header, structure, cell coercion); fills `result.values` with the
+def _check_return(
+    result: ReturnResult, rec: Recognised, q: periods.Quarter | None
+) -> tuple[ReturnResult, _Values]:
+    """Per-return checks (header, structure, cell coercion), and the values of the
     submitter's own cells."""
     form = rec.form
     issues = result.issues
@@ -379,10 +394,11 @@ def _check_return(result: ReturnResult, rec: Recognised, q: periods.Quarter | No
         label = _type_label(form, own_types)
         issues.append(_issue("own_row_empty", form_name=form.name, row_label=label))
         own_cells = []
-    values = result.values
+    got = _Values()
+    add = got.add
     for cell in own_cells:
         if cell.repeats:
-            cell = _one_of_repeats(result, form, cell)
+            cell = _one_of_repeats(result, form, cell, got)
             if cell is None:
                 continue
         a1 = cell.cell
@@ -413,11 +429,11 @@ def _check_return(result: ReturnResult, rec: Recognised, q: periods.Quarter | No
                     meaning=EXCEL_ERRORS.get(found, "公式无法计算"),
                 )
             )
-        values.append(Value(cell.row_key, cell.column_id, value, a1))
+        add(cell.value_key, value)
     if rec.derived and own_cells:
-        _derive(result, form, rec.derived)
+        _derive(result, form, rec.derived, got)
     _flag_other_rows(result, rec, other_cells)
-    return result
+    return result, got
 
 
 def _informative(raw: object) -> bool:
@@ -438,7 +454,9 @@ def _shown(raw: object) -> str:
     return quote(raw)
 
 
-def _one_of_repeats(result: ReturnResult, form: FormSpec, cell: RawCell) -> RawCell | None:
+def _one_of_repeats(
+    result: ReturnResult, form: FormSpec, cell: RawCell, got: _Values
+) -> RawCell | None:
     """A type-scoped column (表二 万岗达标, 宣传发动) read un-merged, with something on several
     level rows: the one value when they agree, else an error naming every cell (None)."""
     seen = [(cell.r, cell.c, cell.value), *cell.repeats]
@@ -465,23 +483,23 @@ def _one_of_repeats(result: ReturnResult, form: FormSpec, cell: RawCell) -> RawC
             values=shown,
         )
     )
-    result.values.append(Value(cell.row_key, cell.column_id, None, cells[0]))
+    got.add((cell.row_key, cell.column_id, cells[0]), None)
     return None
 
 
-def _derive(result: ReturnResult, form: FormSpec, derived: list[str]) -> None:
+def _derive(result: ReturnResult, form: FormSpec, derived: list[str], got: _Values) -> None:
     """Columns the layout leaves out, computed from their parts on each own row, and said so."""
-    got = {(v.row_key, v.column_id): v.value for v in result.values}
-    rows = list(dict.fromkeys(v.row_key for v in result.values))
+    have = {(k[0], k[1]): v for k, v in zip(got.keys, got.values, strict=True)}
+    rows = list(dict.fromkeys(k[0] for k in got.keys))
     for column_id in derived:
         col = form.column(column_id)
         sums = []
         for row_key in rows:
-            parts = [got.get((row_key, p)) for p in col.derived_from]
-            if any((row_key, p) not in got for p in col.derived_from):
+            parts = [have.get((row_key, p)) for p in col.derived_from]
+            if any((row_key, p) not in have for p in col.derived_from):
                 continue
             total = None if any(p is None for p in parts) else float(sum(parts))
-            result.values.append(Value(row_key, column_id, total, None))
+            got.add((row_key, column_id, None), total)
             sums.append(f"{form.row_label(row_key)}行 {fmt(total)}")
         if sums:
             result.issues.append(

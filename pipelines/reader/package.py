@@ -5,6 +5,7 @@ external XML schemas). The parts the checks read are inflated through the zip gu
 
 from __future__ import annotations
 
+import functools
 import html
 import io
 import posixpath
@@ -233,9 +234,22 @@ def _sheet_parts(
     """Map sheet name -> worksheet part, and find the shared-strings part, from the workbook rels."""
     base = posixpath.dirname(main)
     rels_name = posixpath.join(base, "_rels", posixpath.basename(main) + ".rels")
+    rels = small(rels_name) if rels_name in by_name else b""
+    workbook = small(main) if main in by_name else b""
+    sheets, sst = _sheet_parts_of(main, rels, workbook)
+    return {name: part for name, part in sheets if part in by_name}, sst
+
+
+@functools.lru_cache(maxsize=256)
+def _sheet_parts_of(
+    main: str, rels: bytes, workbook: bytes
+) -> tuple[tuple[tuple[str, str], ...], str]:
+    """(sheet name, worksheet part) pairs and the shared-strings part of a workbook part and
+    its relationships. Memoised on their bytes: every copy of a template has the same ones."""
+    base = posixpath.dirname(main)
     targets: dict[bytes, tuple[bytes, str]] = {}
     sst = ""
-    for m in _REL_RE.finditer(small(rels_name) if rels_name in by_name else b""):
+    for m in _REL_RE.finditer(rels):
         a = attrs_of(m.group(1))
         target = html.unescape(a.get(b"Target", b"").decode("utf-8", "replace"))
         part = (
@@ -247,15 +261,15 @@ def _sheet_parts(
         targets[a.get(b"Id", b"")] = (rtype, part)
         if rtype.endswith(b"/sharedStrings"):
             sst = part
-    sheets: dict[str, str] = {}
-    for m in _SHEET_RE.finditer(small(main) if main in by_name else b""):
+    sheets: list[tuple[str, str]] = []
+    for m in _SHEET_RE.finditer(workbook):
         a = attrs_of(m.group(1))
         rid = next((v for k, v in a.items() if k.split(b":")[-1] == b"id" and b":" in k), None)
         name = html.unescape(a.get(b"name", b"").decode("utf-8", "replace"))
         rtype, part = targets.get(rid or b"", (b"", ""))
-        if rtype.endswith(b"/worksheet") and part in by_name:
-            sheets[name] = part
-    return sheets, sst
+        if rtype.endswith(b"/worksheet"):
+            sheets.append((name, part))
+    return tuple(sheets), sst
 
 
 def _worksheet_targets(main: str, small, by_name: dict[str, zipfile.ZipInfo]) -> list[str]:

@@ -132,6 +132,8 @@ class Inflater:
         name_len, extra_len = struct.unpack_from("<HH", local, 26)
         fp.seek(info.header_offset + 30 + name_len + extra_len)
         method = info.compress_type
+        if method == zipfile.ZIP_DEFLATED and info.compress_size <= SMALL_ENTRY:
+            return self._inflate_small(info, keep, cap, stop, count_it)
         if method == zipfile.ZIP_STORED:
             decomp = None
         elif method == zipfile.ZIP_DEFLATED:
@@ -198,6 +200,40 @@ class Inflater:
             raise Refused("xml_entities")
         return b"".join(parts) if keep else None
 
+    def _inflate_small(
+        self, info: zipfile.ZipInfo, keep: bool, cap: int, stop: int, count_it: bool
+    ) -> bytes | None:
+        """`_inflate` for a small deflated entry (most parts of a return): one read, one
+        bounded decompress call, the same checks."""
+        limits = self.limits
+        data = self.fp.read(info.compress_size)
+        if len(data) < info.compress_size:
+            raise Refused("corrupt")
+        try:
+            out = zlib.decompressobj(-15).decompress(data, stop + 1)
+        except zlib.error:
+            raise Refused("corrupt") from None
+        produced = len(out)
+        if produced > cap:
+            raise Refused("zip_bomb")
+        if produced > stop:
+            out, produced = out[:stop], stop
+        if produced > limits.ratio_floor_bytes and produced > limits.max_ratio * max(
+            info.compress_size, 1
+        ):
+            raise Refused("zip_bomb")
+        if count_it:
+            self.total += produced
+        if info.filename.lower().endswith(XML_SUFFIXES):
+            head = out[: limits.prolog_scan_bytes]
+            more = produced > len(head) or info.file_size > produced
+            if xml_prolog_unsafe(head, full=more or len(head) >= limits.prolog_scan_bytes):
+                raise Refused("xml_entities")
+        return out if keep else None
+
+
+SMALL_ENTRY = 1 << 16  # compressed bytes read and inflated in one call
+
 
 class _LzmaZip:
     """LZMA as stored in zip (4-byte header + LZMA1 properties), bounded like the others."""
@@ -227,6 +263,20 @@ class _LzmaZip:
 
 def xml_prolog_unsafe(head: bytes, full: bool) -> bool:
     """True when an XML part declares a DTD/entities, or hides its root past the scan window."""
+    if b"<!" not in head and not head.startswith((b"<\x00", b"\x00<", b"\xff\xfe", b"\xfe\xff")):
+        # No declaration or comment anywhere in the head (the usual part): only processing
+        # instructions can stand before the root.
+        i, n = 3 if head.startswith(codecs.BOM_UTF8) else 0, len(head)
+        while i < n:
+            while i < n and head[i] in b" \t\r\n":
+                i += 1
+            if not head.startswith(b"<?", i):
+                return False
+            j = head.find(b"?>", i)
+            if j < 0:
+                return full
+            i = j + 2
+        return full and n > 0
     if head.startswith(codecs.BOM_UTF8):
         text = head[3:].decode("utf-8", "replace")
     elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
