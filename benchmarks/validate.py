@@ -29,6 +29,7 @@ import cProfile
 import json
 import os
 import pstats
+import resource
 import shutil
 import statistics
 import subprocess
@@ -81,41 +82,57 @@ def generate(folder: Path, n: int) -> list[Path]:
 # ---------------------------------------------------------------- measuring a process tree
 
 
-class TreeSampler:
-    """CPU seconds and peak RSS (summed over the process and all its descendants) of a tree,
-    sampled every few milliseconds while it runs."""
+def _cpu(proc: psutil.Process) -> float:
+    t = proc.cpu_times()
+    return t.user + t.system
 
-    def __init__(self, root: psutil.Process, interval: float = 0.005) -> None:
+
+class TreeSampler:
+    """Peak RSS summed over a process and all its descendants, sampled every `interval` s
+    while it runs (sparingly: the sampler shares the CPUs it measures), and the CPU seconds
+    its descendants spent (start and end snapshots; the process itself is measured with
+    getrusage by the caller)."""
+
+    def __init__(self, root: psutil.Process, interval: float = 0.05) -> None:
         self.root, self.interval = root, interval
         self.peak = 0
-        self.cpu: dict[int, float] = {}  # last CPU seconds seen per process
+        self.start: dict[int, float] = {}
+        self.end: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _sample(self) -> None:
+    def _tree(self) -> list[psutil.Process]:
         try:
-            procs = [self.root, *self.root.children(recursive=True)]
+            return self.root.children(recursive=True)
         except psutil.Error:
-            return
-        rss = 0
-        for p in procs:
+            return []
+
+    def _cpus(self) -> dict[int, float]:
+        out = {}
+        for p in self._tree():
             try:
-                with p.oneshot():
-                    rss += p.memory_info().rss
-                    t = p.cpu_times()
-                    self.cpu[p.pid] = t.user + t.system + t.children_user + t.children_system
+                out[p.pid] = _cpu(p)
+            except psutil.Error:
+                continue
+        return out
+
+    def _sample(self) -> None:
+        rss = 0
+        for p in [self.root, *self._tree()]:
+            try:
+                rss += p.memory_info().rss
             except psutil.Error:
                 continue
         self.peak = max(self.peak, rss)
 
     def _run(self) -> None:
-        while not self._stop.is_set():
+        while not self._stop.wait(self.interval):
             self._sample()
-            self._stop.wait(self.interval)
+            self.end.update(self._cpus())
 
     def __enter__(self) -> TreeSampler:
+        self.start = self._cpus()
         self._sample()
-        self._start_cpu = dict(self.cpu)
         self._thread.start()
         return self
 
@@ -123,10 +140,11 @@ class TreeSampler:
         self._stop.set()
         self._thread.join()
         self._sample()
+        self.end.update(self._cpus())
 
     @property
-    def cpu_seconds(self) -> float:
-        return sum(v - self._start_cpu.get(pid, 0.0) for pid, v in self.cpu.items())
+    def descendants_cpu(self) -> float:
+        return sum(v - self.start.get(pid, 0.0) for pid, v in self.end.items())
 
 
 @dataclass(frozen=True)
@@ -136,20 +154,25 @@ class Run:
     rss_mb: float
 
 
+def _rusage(who: int) -> float:
+    r = resource.getrusage(who)
+    return r.ru_utime + r.ru_stime
+
+
 def in_process(fn: Callable[[], object]) -> Run:
     """One pass of `fn` here: wall, CPU and peak RSS of this process and its workers."""
     with TreeSampler(psutil.Process()) as s:
+        own = _rusage(resource.RUSAGE_SELF)
         t = time.perf_counter()
         fn()
         wall = time.perf_counter() - t
-    return Run(wall, s.cpu_seconds, s.peak / 2**20)
+        own = _rusage(resource.RUSAGE_SELF) - own
+    return Run(wall, own + s.descendants_cpu, s.peak / 2**20)
 
 
 def as_process(cmd: list[str]) -> Run:
     """One fresh process running `cmd`: wall (start-up included), CPU and peak RSS of its tree;
     CPU from the kernel's accounting of the waited-for tree (getrusage), RSS sampled."""
-    import resource
-
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     proc = psutil.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -2,14 +2,15 @@
 
 `validate_paths` hands `examine_file` to the reader pool, which imports this module in its fork
 server before any worker starts (pipelines.reader.pool preloads the module of the task it is
-given). Importing it parses the configuration the checks read — forms, rules, submitters,
-calendar — and loads the fuzzy matcher once, there, so that every worker forked from the server
-starts warm instead of spending its first file on YAML.
+given). Imported there, it parses the configuration the checks read — forms, rules, submitters,
+calendar — and loads the fuzzy matcher once, so that every worker forked from the server starts
+warm instead of spending its first file on YAML.
 """
 
 from __future__ import annotations
 
 import contextlib
+import sys
 
 from pipelines import config
 from pipelines.forms import load_forms
@@ -40,7 +41,21 @@ def examine_file(
     return examine(path, verdict, forced)
 
 
+def _in_fork_server() -> bool:
+    """Whether this import runs in multiprocessing's fork server (its preload), not in the
+    process that validates: only there does warming pay (the validating process loads what it
+    needs as it goes, and a one-file `jibao validate` waits for every millisecond of it)."""
+    frame = sys._getframe()
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name == "main" and code.co_filename.endswith("multiprocessing/forkserver.py"):
+            return True
+        frame = frame.f_back
+    return False
+
+
 # A configuration error is not this module's to report: it resurfaces, in Chinese, where the
 # configuration is used (and a fork server must not die of it).
-with contextlib.suppress(Exception):
-    warm()
+if _in_fork_server():
+    with contextlib.suppress(Exception):
+        warm()

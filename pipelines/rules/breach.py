@@ -5,6 +5,7 @@ light path imports no polars."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pipelines import config
 from pipelines.forms import get_form
@@ -31,6 +32,11 @@ def rules_for(form_id: str) -> list[dict]:
 
 def tolerance(form_id: str, cols: list[str]) -> float:
     """rules.yaml › amount_tolerance when any of the columns is an amount (万元), else 0."""
+    return _tolerance(str(config.config_dir()), form_id, tuple(cols))
+
+
+@lru_cache(maxsize=1024)
+def _tolerance(config_dir: str, form_id: str, cols: tuple[str, ...]) -> float:
     form = get_form(form_id)
     amount = any(form.column(c).is_amount for c in cols)
     return float(config.load("rules.yaml").get("amount_tolerance", 0)) if amount else 0.0
