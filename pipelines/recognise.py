@@ -503,7 +503,8 @@ class Plan:
                 _, key, column_id, r, c, value_key = entry
                 line = rows[r]
                 value = line[c] if c < len(line) else None
-                append(RawCell(key, column_id, value, r, c, (r, c) in fwv, (), value_key))
+                missing = bool(fwv) and (r, c) in fwv
+                append(RawCell(key, column_id, value, r, c, missing, (), value_key))
                 continue
             _, group, column_id, c, visible, (r0, c0) = entry
             # What the submitter sees: a merged cell's value in its top-left cell (anything under
@@ -697,7 +698,7 @@ def layout_key(sheet: SheetGrid) -> tuple[tuple, Callable[[], tuple]]:
     structural = _structural(str(config.config_dir()))
     parts: list[tuple] = []
     for r, row in enumerate(cells):
-        texts = tuple((c, v) for c, v in enumerate(row) if v.__class__ is str)
+        texts = tuple([(c, v) for c, v in enumerate(row) if v.__class__ is str])
         if not texts:
             continue
         flags = (

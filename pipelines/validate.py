@@ -404,13 +404,12 @@ def _check_return(
         issues.append(_issue("own_row_empty", form_name=form.name, row_label=label))
         own_cells = []
     got = _Values()
-    add = got.add
+    keys, vals = got.keys.append, got.values.append
     for cell in own_cells:
         if cell.repeats:
             cell = _one_of_repeats(result, form, cell, got)
             if cell is None:
                 continue
-        a1 = cell.cell
         raw = cell.value
         if cell.formula_without_value:
             value, kind, found = None, "formula_without_value", ""
@@ -421,6 +420,7 @@ def _check_return(
         else:
             value, kind, found = coerce(raw)
         if kind:
+            a1 = cell.cell
             col = form.column(cell.column_id)
             at = where(form, form.row_label(cell.row_key), col, a1)
             shown = fmt(value) if value is not None else ""
@@ -438,7 +438,8 @@ def _check_return(
                     meaning=EXCEL_ERRORS.get(found, "公式无法计算"),
                 )
             )
-        add(cell.value_key, value)
+        keys(cell.value_key)
+        vals(value)
     if rec.derived and own_cells:
         _derive(result, form, rec.derived, got)
     _flag_other_rows(result, rec, other_cells)
