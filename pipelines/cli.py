@@ -191,6 +191,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from pipelines.worker_server import start_fork_server
+
+    start_fork_server()  # the workers' server imports while this process does
     from pipelines.validate import validate_paths
 
     missing = [p for p in args.paths if not Path(p).exists()]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -59,10 +60,17 @@ class RawCell:
     # 表二's type-scoped columns read un-merged: the other level rows' cells of the same type
     # that hold something too, as (row, col, value): the front door decides whether they agree.
     repeats: tuple[tuple[int, int, object], ...] = ()
+    # (row key, column id, A1): the value's key as the front door passes it on; shared by every
+    # sheet of the layout (Plan), so a return's keys cost no allocation
+    key: tuple[str, str, str] | None = None
 
     @property
     def cell(self) -> str:
-        return a1(self.r, self.c)
+        return self.key[2] if self.key is not None else a1(self.r, self.c)
+
+    @property
+    def value_key(self) -> tuple[str, str, str]:
+        return self.key if self.key is not None else (self.row_key, self.column_id, self.cell)
 
 
 @dataclass(slots=True)
@@ -140,11 +148,6 @@ class _Grid:
             if r0 <= r <= r1 and (r, c) != (r0, c0):
                 return r0, c0
         return r, c
-
-    def own(self, r: int, c: int) -> object:
-        """The cell itself, not its merge origin (values are never duplicated by merges)."""
-        row = self.cells[r] if 0 <= r < self.n_rows else ()
-        return row[c] if 0 <= c < len(row) else None
 
     def text(self, r: int, c: int) -> str:
         """Normalised text at (r, c), read through merges; "" for numbers, blanks, off-grid."""
@@ -325,20 +328,19 @@ def _find_rows(
     return found, unknown, first
 
 
-def _parse_header_line(grid: _Grid, start: int, end: int) -> dict:
+def _parse_header_line(cells: list[list[object]], start: int, end: int) -> dict:
     """填报单位 / 填表人 / 联系电话 / date from the lines between the title and the table."""
     info: dict = {"unit": None, "filled_by": None, "phone": None, "date": None}
-    for r in range(start, min(end, grid.n_rows)):
-        row = grid.cells[r]
+    for r in range(start, min(end, len(cells))):
+        row = cells[r]
         texts = [(c, v) for c, v in enumerate(row) if v is not None and v != ""]
         if not texts:
             continue
-        own = grid.own_texts[r]
-        for i, (c, v) in enumerate(texts):
+        for i, (_c, v) in enumerate(texts):
             if isinstance(v, dt.datetime | dt.date) and info["date"] is None:
                 info["date"] = v.date() if isinstance(v, dt.datetime) else v
                 continue
-            ns = own[c] if isinstance(v, str) else norm(v)
+            ns = _norm(v) if isinstance(v, str) else norm(v)
             for key, label in (
                 ("unit", "填报单位"),
                 ("filled_by", "填表人"),
@@ -384,8 +386,30 @@ def _header_top(grid: _Grid, form: FormSpec, after: int, first_data: int) -> int
 
 
 def recognise_sheet(sheet: SheetGrid) -> list[Recognised]:
-    """Every return on one sheet (usually one; a title per table when several share a sheet)."""
-    grid = _Grid(sheet)
+    """Every return on one sheet (usually one; a title per table when several share a sheet).
+
+    Where the returns sit depends only on the sheet's layout — its text cells, merges and extent
+    — not on its numbers, and a province sends one template: the plans are memoised per layout
+    (`layout_key`), so a copy of a known template costs reading its header line and values."""
+    key, exact = layout_key(sheet)
+    plans = _MEMO.get(key)
+    exact_key = plans is _EXACT  # this layout's free text mattered once: key on every text
+    if exact_key:
+        key = exact()
+        plans = _MEMO.get(key)
+    if plans is None:
+        plans, loose = _plan_sheet(_Grid(sheet))
+        if not loose and not exact_key:  # some free text lay where recognition reads
+            _memo_put(key, _EXACT)
+            key = exact()
+        _memo_put(key, plans)
+    return [plan.apply(sheet) for plan in plans]  # type: ignore[union-attr]
+
+
+def _plan_sheet(grid: _Grid) -> tuple[list[Plan], bool]:
+    """The plans of every return on the sheet, and whether free text of header-line rows
+    (unit, names, phone, date: left out of the layout key) lies only where nothing but the
+    header line is read from (above each table's header)."""
     forms = load_forms()
     titles = _title_rows(grid)
     regions: list[tuple[int, int, FormSpec, int | None]] = []
@@ -396,14 +420,18 @@ def recognise_sheet(sheet: SheetGrid) -> list[Recognised]:
     else:
         guess = _guess_form(grid)
         if guess is None:
-            return []
+            return [], True
         regions.append((0, grid.n_rows, guess, None))
     out = []
     for start, end, form, year in regions:
-        rec = _recognise_region(grid, form, start, end, year)
-        if rec is not None:
-            out.append(rec)
-    return out
+        plan = _plan_region(grid, form, start, end, year)
+        if plan is not None:
+            out.append(plan)
+    free = _free_rows(grid.sheet)
+    loose = all(
+        not (plan.start <= r < plan.end) or r < plan.header_rows[1] for plan in out for r in free
+    )
+    return out, loose
 
 
 def _guess_form(grid: _Grid) -> FormSpec | None:
@@ -430,50 +458,114 @@ def _locate_label_cols(grid: _Grid, form: FormSpec, start: int, end: int) -> ran
     return None
 
 
-def _recognise_region(
+_ROW, _TYPE = 0, 1  # Plan.cells entries: a row's own cell, or a type-scoped (表二 merged) one
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Where one return sits on a sheet of a given layout: everything recognition decides from
+    labels, merges and positions, shared by every sheet with that layout (see recognise_sheet).
+    Findings are shared too: their params must not be changed."""
+
+    form: FormSpec
+    campaign: int | None
+    start: int  # the region: title row …
+    end: int  # … up to the next title or the sheet's end
+    header_rows: tuple[int, int]  # the rows the header line is read from
+    rows_found: dict[str, int]
+    findings: tuple[Finding, ...]
+    derived: tuple[str, ...]
+    # (_ROW, row key, column id, r, c, value key) or (_TYPE, group key, column id, c, visible
+    # level rows, (r, c) of the first level row's merge origin), in form column order
+    cells: tuple[tuple, ...]
+
+    def apply(self, sheet: SheetGrid) -> Recognised:
+        """This plan read on `sheet` (of the plan's layout): its header line and raw values."""
+        rec = Recognised(
+            self.form,
+            sheet.name,
+            self.campaign,
+            None,
+            None,
+            None,
+            None,
+            None,
+            rows_found=self.rows_found,
+            findings=list(self.findings),
+            derived=list(self.derived),
+        )
+        _fill_header(rec, _parse_header_line(sheet.cells, *self.header_rows))
+        rows = sheet.cells
+        fwv = sheet.formulas_without_value
+        append = rec.cells.append
+        for entry in self.cells:
+            if entry[0] == _ROW:
+                _, key, column_id, r, c, value_key = entry
+                line = rows[r]
+                value = line[c] if c < len(line) else None
+                missing = bool(fwv) and (r, c) in fwv
+                append(RawCell(key, column_id, value, r, c, missing, (), value_key))
+                continue
+            _, group, column_id, c, visible, (r0, c0) = entry
+            # What the submitter sees: a merged cell's value in its top-left cell (anything under
+            # the merge is hidden); un-merged, whatever is typed on any level row.
+            seen = []
+            for x in visible:
+                line = rows[x]
+                v = line[c] if c < len(line) else None
+                if (v is not None and v != "") or (x, c) in fwv:
+                    seen.append((x, c, v))
+            if seen:
+                r, cc, value = seen[0]
+            else:
+                r, cc = r0, c0
+                line = rows[r] if r < len(rows) else ()
+                value = line[cc] if cc < len(line) else None
+            append(RawCell(group, column_id, value, r, cc, (r, cc) in fwv, tuple(seen[1:])))
+        return rec
+
+
+def _plan_region(
     grid: _Grid, form: FormSpec, start: int, end: int, year: int | None
-) -> Recognised | None:
+) -> Plan | None:
     label_cols = _locate_label_cols(grid, form, start, end)
-    rec = Recognised(form, grid.sheet.name, year, None, None, None, None, None)
     rows, unknown, first = (
         _find_rows(form, grid, start, end, label_cols) if label_cols else ({}, [], None)
     )
+    findings: list[Finding] = []
     if label_cols is None or first is None:
         if not _has_header_table(grid, form, start, end):
             return None  # a title with no table below: a sentence that names a form
-        rec.findings.append(
+        findings.append(
             Finding("no_data_rows", None, {"expected": "、".join(r.display for r in form.rows)})
         )
-        info = _parse_header_line(grid, start, min(end, start + MAX_HEADER_SCAN))
-        _fill_header(rec, info)
-        return rec
-    info = _parse_header_line(grid, start, first)
-    _fill_header(rec, info)
+        header = (start, min(end, start + MAX_HEADER_SCAN))
+        return Plan(form, year, start, end, header, {}, tuple(findings), (), ())
     top = _header_top(grid, form, start, first)
     cols = _match_columns(form, grid, top, first - 1, label_cols.start + 1)
-    rec.rows_found = rows
     for row in form.rows:
         if row.key not in rows:
-            rec.findings.append(Finding("missing_row", None, {"row_label": row.display}))
+            findings.append(Finding("missing_row", None, {"row_label": row.display}))
     for r, text in unknown:
-        rec.findings.append(
+        findings.append(
             Finding(
                 "unknown_row",
                 a1(r, label_cols.start),
                 {"line": r + 1, "found": text, "expected": "、".join(x.label for x in form.rows)},
             )
         )
+    derived: list[str] = []
     for col in form.value_columns:
         if col.id in cols:
             continue
         if col.derived_from and all(p in cols for p in col.derived_from):
-            rec.derived.append(col.id)
+            derived.append(col.id)
         else:
-            rec.findings.append(
-                Finding("missing_column", None, {"column_label": "›".join(col.path)})
-            )
-    _take_cells(rec, grid, rows, cols)
-    return rec
+            findings.append(Finding("missing_column", None, {"column_label": "›".join(col.path)}))
+    cells = _cell_plan(form, grid, rows, cols)
+    return Plan(
+        form, year, start, end, (start, first), rows, tuple(findings), tuple(derived), cells
+    )
 
 
 MIN_HEADER_LABELS = 3  # distinct header labels of the form that make a table a table
@@ -526,10 +618,11 @@ def _resolve(text: str) -> Submitter | None:
     return _resolved[text]
 
 
-def _take_cells(rec: Recognised, grid: _Grid, rows: dict[str, int], cols: dict[str, int]) -> None:
-    form = rec.form
-    fwv = grid.sheet.formulas_without_value
-    cells, append = grid.cells, rec.cells.append
+def _cell_plan(
+    form: FormSpec, grid: _Grid, rows: dict[str, int], cols: dict[str, int]
+) -> tuple[tuple, ...]:
+    """The value cells of a return, in form column order (see Plan.cells)."""
+    out: list[tuple] = []
     ordered = [(row.key, rows[row.key]) for row in form.rows if row.key in rows]  # inside the grid
     groups = {
         group: sorted(rows[r.key] for r in form.rows if r.group == group and r.key in rows)
@@ -541,27 +634,93 @@ def _take_cells(rec: Recognised, grid: _Grid, rows: dict[str, int], cols: dict[s
             continue
         if col.scope == "type":
             for group, grows in groups.items():
-                if not grows:
-                    continue
-                # What the submitter sees: a merged cell's value in its top-left cell (anything
-                # under the merge is hidden); un-merged, whatever is typed on any level row.
-                seen = [
-                    (x, c, grid.own(x, c))
-                    for x in grows
-                    if grid.origin(x, c) == (x, c)
-                    and (grid.own(x, c) not in (None, "") or (x, c) in fwv)
-                ]
-                if seen:
-                    r, cc, value = seen[0]
-                else:
-                    r, cc = grid.origin(grows[0], c)
-                    value = grid.own(r, cc)
-                append(RawCell(group, col.id, value, r, cc, (r, cc) in fwv, tuple(seen[1:])))
+                if grows:
+                    visible = tuple(x for x in grows if grid.origin(x, c) == (x, c))
+                    out.append((_TYPE, group, col.id, c, visible, grid.origin(grows[0], c)))
         else:
-            for key, r in ordered:
-                line = cells[r]
-                value = line[c] if c < len(line) else None
-                append(RawCell(key, col.id, value, r, c, (r, c) in fwv))
+            out.extend((_ROW, key, col.id, r, c, (key, col.id, a1(r, c))) for key, r in ordered)
+    return tuple(out)
+
+
+# ---------------------------------------------------------------- the layout memo
+
+_EXACT = object()  # memo marker: key this layout on every text cell
+_MEMO: dict[tuple, object] = {}
+MEMO_SIZE = 1024  # layouts kept (a hostile batch of distinct sheets cannot grow it forever)
+
+
+def _memo_put(key: tuple, value: object) -> None:
+    if len(_MEMO) >= MEMO_SIZE:
+        _MEMO.clear()
+    _MEMO[key] = value
+
+
+@lru_cache(maxsize=1)
+def _structural(config_dir: str) -> frozenset[str]:
+    """Normalised texts recognition acts on wherever they stand: every form's row, group and
+    header labels. Text in a header-line row that is one of them stays in the layout key."""
+    out: set[str] = set()
+    for form in load_forms().values():
+        out |= set(_row_matchers(form)) | set(_group_keys(form)) | _header_labels(form)
+    return frozenset(out)
+
+
+def _header_line_flags(text: str) -> tuple[bool, bool, bool, bool] | None:
+    """How `_header_top` reads a row's joined (normalised) text, or None if it is no header
+    line: (填报单位 without 类型, 填表人, 联系电话, a date alone)."""
+    if "季报表" in text:
+        return None  # a title: part of the layout
+    flags = (
+        "填报单位" in text and "类型" not in text,
+        "填表人" in text,
+        "联系电话" in text,
+        _DATE_LINE.fullmatch(text) is not None,
+    )
+    return flags if any(flags) else None
+
+
+def _free_rows(sheet: SheetGrid) -> list[int]:
+    """Header-line rows: their free text (unit, names, phone, date) is left out of the key."""
+    out = []
+    for r, row in enumerate(sheet.cells):
+        texts = [v for v in row if v.__class__ is str]
+        if texts and len(texts) <= 12 and _header_line_flags(_norm("".join(texts))):
+            out.append(r)
+    return out
+
+
+def layout_key(sheet: SheetGrid) -> tuple[tuple, Callable[[], tuple]]:
+    """(key, exact): what recognition of `sheet` depends on — extent, merges, the position of
+    every text cell and its text — except the free text of header-line rows (for those: the
+    row, how `_header_top` reads it, and any label among them); `exact()` keeps every text."""
+    cells = sheet.cells
+    n_cols = max((len(r) for r in cells), default=0)
+    structural = _structural(str(config.config_dir()))
+    parts: list[tuple] = []
+    for r, row in enumerate(cells):
+        texts = tuple([(c, v) for c, v in enumerate(row) if v.__class__ is str])
+        if not texts:
+            continue
+        flags = (
+            _header_line_flags(_norm("".join(v for _, v in texts))) if len(texts) <= 12 else None
+        )
+        if flags is None:
+            parts.append((r, texts))
+        else:
+            kept = tuple((c, v) for c, v in texts if _norm(v) in structural)
+            parts.append((r, flags, tuple(c for c, _ in texts), kept))
+    head = (str(config.config_dir()), len(cells), n_cols, tuple(sheet.merged))
+
+    def exact() -> tuple:
+        return (
+            *head,
+            tuple(
+                (r, tuple((c, v) for c, v in enumerate(row) if v.__class__ is str))
+                for r, row in enumerate(cells)
+            ),
+        )
+
+    return (*head, tuple(parts)), exact
 
 
 def quarter_from_date(day: dt.date) -> periods.Quarter:

@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import hashlib
 import operator
 import os
+import sys
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pipelines import config, periods
 from pipelines.forms import ColumnSpec, FormSpec, get_form, per_form
@@ -30,12 +31,10 @@ from pipelines.reader.files import WORKBOOK_SUFFIXES, kind_of, open_regular, ref
 from pipelines.reader.model import EXCEL_ERRORS, Unreadable, WorkbookGrid
 from pipelines.recognise import RawCell, Recognised, a1, quarter_from_date, recognise_sheet
 from pipelines.registry import load_registry
+from pipelines.rules.breach import Breach
 from pipelines.rules.coerce import as_shown, coerce
 from pipelines.rules.messages import fmt, render, severity, where
 from pipelines.sanitize import quote
-
-if TYPE_CHECKING:
-    from pipelines.rules import cross
 
 # Files that live beside the returns in a drop folder and are not returns.
 SIDECARS = {"received.csv", "explanations.csv", "manifest.json"}
@@ -110,46 +109,91 @@ class _Pending:
     result: ReturnResult
     form: FormSpec
     rows: dict[str, dict[str, float | None]]  # own rows' values: row key → column id → value
-    _cells: dict[tuple[str, str], str] | None = None
+    _cells: dict[tuple[str, str], str | None] | None = None
 
     @property
-    def cells(self) -> dict[tuple[str, str], str]:
+    def cells(self) -> dict[tuple[str, str], str | None]:
         """(row key, column id) → A1; built only for returns a batch rule flags."""
         if self._cells is None:
             self._cells = {(v.row_key, v.column_id): v.cell for v in self.result.values}
         return self._cells
 
 
-def _rows_of(values: list[Value]) -> dict[str, dict[str, float | None]]:
-    rows: dict[str, dict[str, float | None]] = {}
-    for v in values:
-        rows.setdefault(v.row_key, {})[v.column_id] = v.value
-    return rows
-
-
-# ---- results cross the worker pipe as plain tuples: pickling slotted dataclasses one by one
-# ---- cost more than the checks that produced them.
+# ---- A return crosses the worker pipe as arrays: its fields, its issues as tuples, the
+# ---- (row key, column id, cell) of its values — one shared tuple per template layout, so a
+# ---- batch pickles it once — and the values themselves. Per-cell objects cost more to pickle
+# ---- than the checks that produced them.
 _RESULT_FIELDS = tuple(f.name for f in fields(ReturnResult))
 _result_tuple = operator.attrgetter(*_RESULT_FIELDS)
 _issue_tuple = operator.attrgetter(*(f.name for f in fields(Issue)))
-_value_tuple = operator.attrgetter(*(f.name for f in fields(Value)))
 _ISSUES, _VALUES = _RESULT_FIELDS.index("issues"), _RESULT_FIELDS.index("values")
-# (the result's fields, its own rows' values if it awaits the batch rules, else None)
-Packed = tuple[tuple, dict | None]
+Keys = tuple[tuple[str, str, str | None], ...]
+# (the result's fields, value keys, values, whether it awaits the batch rules)
+Packed = tuple[tuple, Keys, tuple, bool]
+_KEYS: dict[Keys, Keys] = {}  # one object per distinct key tuple (bounded)
 
 
-def _pack(result: ReturnResult, pending: bool) -> Packed:
+def _shared(keys: Keys) -> Keys:
+    got = _KEYS.get(keys)
+    if got is None:
+        if len(_KEYS) > 4096:
+            _KEYS.clear()
+        got = _KEYS[keys] = keys
+    return got
+
+
+@dataclass(slots=True)
+class _Values:
+    """A return's values as the worker gathers them: keys (row key, column id, A1) and values
+    side by side — the arrays that cross the pipe."""
+
+    keys: list[tuple[str, str, str | None]] = field(default_factory=list)
+    values: list[float | None] = field(default_factory=list)
+
+    def add(self, key: tuple[str, str, str | None], value: float | None) -> None:
+        self.keys.append(key)
+        self.values.append(value)
+
+
+def _pack(result: ReturnResult, got: _Values | None, pending: bool) -> Packed:
     row = list(_result_tuple(result))
     row[_ISSUES] = [_issue_tuple(i) for i in result.issues]
-    row[_VALUES] = [_value_tuple(v) for v in result.values]
-    return tuple(row), _rows_of(result.values) if pending else None
+    row[_VALUES] = None
+    if got is None:
+        return tuple(row), (), (), pending
+    return tuple(row), _shared(tuple(got.keys)), tuple(got.values), pending
 
 
-def _unpack(row: tuple) -> ReturnResult:
+def _unpack(packed: Packed) -> tuple[ReturnResult, dict[str, dict[str, float | None]] | None]:
+    """The result, and its own rows' values (row key → column id → value) when it awaits the
+    batch rules."""
+    row, keys, values, pending = packed
     result = ReturnResult(*row)
     result.issues = [Issue(*i) for i in row[_ISSUES]]
-    result.values = [Value(*v) for v in row[_VALUES]]
-    return result
+    result.values = [Value(k[0], k[1], v, k[2]) for k, v in zip(keys, values, strict=True)]
+    if not pending:
+        return result, None
+    rows: dict[str, dict[str, float | None]] = {}
+    for (row_key, column_id, _cell), v in zip(keys, values, strict=True):
+        got = rows.get(row_key)
+        if got is None:
+            got = rows[row_key] = {}
+        got[column_id] = v
+    return result, rows
+
+
+# The batch rules run over plain rows (rules.rowwise, ≈ 115 µs a return) unless the batch is
+# large enough for the frame-wide pandera/polars checks to win (≈ 90 µs a return plus 0.1 s a
+# call: from about 1,500 returns, measured) and polars and pandera are already imported — or
+# so large that importing them (most of a second: what a submitter checking one file would
+# wait for) pays too. Same verdicts either way (tests/test_rules_rowwise.py).
+FRAMES_FROM = 1_500
+FRAMES_IMPORT_FROM = 20_000
+
+
+def _use_frames(returns: int) -> bool:
+    loaded = "pandera.polars" in sys.modules
+    return returns >= FRAMES_IMPORT_FROM or (returns >= FRAMES_FROM and loaded)
 
 
 def validate_paths(
@@ -157,12 +201,15 @@ def validate_paths(
 ) -> list[ReturnResult]:
     """Validate every workbook under `paths`. `quarter` (YYYYQn) overrides what the drop folder
     name or the header date say."""
+    from pipelines.front_worker import examine_file  # the workers' entry (warm caches)
+
     files = collect_files(paths)
     forced = periods.Quarter.parse(quarter) if quarter else None
-    then = functools.partial(examine, forced=str(forced) if forced else None)
-    # polars and pandera take a second or two to import: do it while the workers read.
-    deps = threading.Thread(target=_prepare_batch_rules, name="jibao-import", daemon=True)
-    deps.start()
+    then = functools.partial(examine_file, forced=str(forced) if forced else None)
+    deps = None
+    if len(files) * 4 >= FRAMES_IMPORT_FROM:  # likely that many returns: import while reading
+        deps = threading.Thread(target=_prepare_batch_rules, name="jibao-import", daemon=True)
+        deps.start()
     pending: list[_Pending] = []
     finished: list[ReturnResult] = []
     readable: list[Path] = []
@@ -172,19 +219,28 @@ def validate_paths(
             readable.append(path)
         else:
             finished.append(refused)
-    for path, outcome in read_many(readable, workers=workers, then=then):
-        if isinstance(outcome, Unreadable):  # the worker timed out or died
-            finished.append(_unreadable(str(path), outcome, sha256_of(Path(path))))
-            continue
-        for row, rows in outcome:
-            result = _unpack(row)
-            if rows is None:
-                finished.append(result)
-            else:
-                assert result.form is not None
-                pending.append(_Pending(result, get_form(result.form), rows))
-    deps.join()
-    _apply_batch_rules(pending)
+    # Results stream in as many small objects that all live to the end: a collector pass
+    # over them would only cost time, so it waits (unfrozen and re-enabled afterwards).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for path, outcome in read_many(readable, workers=workers, then=then):
+            if isinstance(outcome, Unreadable):  # the worker timed out or died
+                finished.append(_unreadable(str(path), outcome, sha256_of(Path(path))))
+                continue
+            for packed in outcome:
+                result, rows = _unpack(packed)
+                if rows is None:
+                    finished.append(result)
+                else:
+                    assert result.form is not None
+                    pending.append(_Pending(result, get_form(result.form), rows))
+    finally:
+        if collecting:
+            gc.enable()
+    if deps is not None:
+        deps.join()
+    _apply_batch_rules(pending, frames=_use_frames(len(pending)))
     results = finished + [p.result for p in pending]
     order = {str(f): i for i, f in enumerate(files)}
     results.sort(key=lambda r: (order.get(r.file, len(order)), r.sheet or "", r.form or ""))
@@ -201,17 +257,17 @@ def examine(
     batch rules, or one finished result (unreadable, or no form found); packed for the pipe."""
     digest = sha256_of(Path(path))
     if isinstance(verdict, Unreadable):
-        return [_pack(_unreadable(path, verdict, digest), False)]
+        return [_pack(_unreadable(path, verdict, digest), None, False)]
     q = periods.Quarter.parse(forced) if forced else None
     found = _returns_in(path, verdict, q, digest)
     hidden = hidden_forms(verdict)
     if not found:
         result = _no_form(path, verdict, digest)
         result.issues += hidden
-        return [_pack(result, False)]
-    for r in found:
+        return [_pack(result, None, False)]
+    for r, _ in found:
         r.issues += hidden
-    return [_pack(r, True) for r in found]
+    return [_pack(r, got, True) for r, got in found]
 
 
 def hidden_forms(grid: WorkbookGrid) -> list[Issue]:
@@ -265,7 +321,7 @@ def _folder_quarter(folder: str) -> periods.Quarter | None:
 
 def _returns_in(
     path: str, grid: WorkbookGrid, forced: periods.Quarter | None, digest: str | None
-) -> list[ReturnResult]:
+) -> list[tuple[ReturnResult, _Values]]:
     out = []
     for sheet in grid.sheets:
         if not sheet.visible:
@@ -295,8 +351,10 @@ def _issue(kind: str, cell: str | None = None, *, row=None, col=None, raw=None, 
     return Issue(severity(kind), kind, cell, render(kind, **params), row, col, raw)
 
 
-def _check_return(result: ReturnResult, rec: Recognised, q: periods.Quarter | None) -> ReturnResult:
-    """Per-return checks (header, structure, cell coercion); fills `result.values` with the
+def _check_return(
+    result: ReturnResult, rec: Recognised, q: periods.Quarter | None
+) -> tuple[ReturnResult, _Values]:
+    """Per-return checks (header, structure, cell coercion), and the values of the
     submitter's own cells."""
     form = rec.form
     issues = result.issues
@@ -345,23 +403,24 @@ def _check_return(result: ReturnResult, rec: Recognised, q: periods.Quarter | No
         label = _type_label(form, own_types)
         issues.append(_issue("own_row_empty", form_name=form.name, row_label=label))
         own_cells = []
-    values = result.values
+    got = _Values()
+    keys, vals = got.keys.append, got.values.append
     for cell in own_cells:
         if cell.repeats:
-            cell = _one_of_repeats(result, form, cell)
+            cell = _one_of_repeats(result, form, cell, got)
             if cell is None:
                 continue
-        a1 = cell.cell
         raw = cell.value
         if cell.formula_without_value:
             value, kind, found = None, "formula_without_value", ""
-        elif raw.__class__ is float and raw - raw == 0:
-            value, kind = as_shown(raw), None  # the common case: a finite number, nothing to say
+        elif raw.__class__ is float and raw - raw == 0:  # the common case: a finite number
+            value, kind = raw if raw.is_integer() else as_shown(raw), None
         elif raw.__class__ is int:
             value, kind = float(raw), None
         else:
             value, kind, found = coerce(raw)
         if kind:
+            a1 = cell.cell
             col = form.column(cell.column_id)
             at = where(form, form.row_label(cell.row_key), col, a1)
             shown = fmt(value) if value is not None else ""
@@ -379,11 +438,12 @@ def _check_return(result: ReturnResult, rec: Recognised, q: periods.Quarter | No
                     meaning=EXCEL_ERRORS.get(found, "公式无法计算"),
                 )
             )
-        values.append(Value(cell.row_key, cell.column_id, value, a1))
+        keys(cell.value_key)
+        vals(value)
     if rec.derived and own_cells:
-        _derive(result, form, rec.derived)
+        _derive(result, form, rec.derived, got)
     _flag_other_rows(result, rec, other_cells)
-    return result
+    return result, got
 
 
 def _informative(raw: object) -> bool:
@@ -404,7 +464,9 @@ def _shown(raw: object) -> str:
     return quote(raw)
 
 
-def _one_of_repeats(result: ReturnResult, form: FormSpec, cell: RawCell) -> RawCell | None:
+def _one_of_repeats(
+    result: ReturnResult, form: FormSpec, cell: RawCell, got: _Values
+) -> RawCell | None:
     """A type-scoped column (表二 万岗达标, 宣传发动) read un-merged, with something on several
     level rows: the one value when they agree, else an error naming every cell (None)."""
     seen = [(cell.r, cell.c, cell.value), *cell.repeats]
@@ -431,23 +493,23 @@ def _one_of_repeats(result: ReturnResult, form: FormSpec, cell: RawCell) -> RawC
             values=shown,
         )
     )
-    result.values.append(Value(cell.row_key, cell.column_id, None, cells[0]))
+    got.add((cell.row_key, cell.column_id, cells[0]), None)
     return None
 
 
-def _derive(result: ReturnResult, form: FormSpec, derived: list[str]) -> None:
+def _derive(result: ReturnResult, form: FormSpec, derived: list[str], got: _Values) -> None:
     """Columns the layout leaves out, computed from their parts on each own row, and said so."""
-    got = {(v.row_key, v.column_id): v.value for v in result.values}
-    rows = list(dict.fromkeys(v.row_key for v in result.values))
+    have = {(k[0], k[1]): v for k, v in zip(got.keys, got.values, strict=True)}
+    rows = list(dict.fromkeys(k[0] for k in got.keys))
     for column_id in derived:
         col = form.column(column_id)
         sums = []
         for row_key in rows:
-            parts = [got.get((row_key, p)) for p in col.derived_from]
-            if any((row_key, p) not in got for p in col.derived_from):
+            parts = [have.get((row_key, p)) for p in col.derived_from]
+            if any((row_key, p) not in have for p in col.derived_from):
                 continue
             total = None if any(p is None for p in parts) else float(sum(parts))
-            result.values.append(Value(row_key, column_id, total, None))
+            got.add((row_key, column_id, None), total)
             sums.append(f"{form.row_label(row_key)}行 {fmt(total)}")
         if sums:
             result.issues.append(
@@ -532,20 +594,41 @@ def _prepare_batch_rules() -> None:
         from pipelines.rules import cross, schema  # noqa: F401
 
 
-def _apply_batch_rules(pending: list[_Pending]) -> None:
-    from pipelines.rules import cross, schema
-
-    by_form: dict[str, list[tuple[int, _Pending]]] = defaultdict(list)
+def batch_findings(
+    pending: list[_Pending], *, frames: bool
+) -> dict[str, tuple[list[tuple[int, str, str, str]], list[Breach]]]:
+    """Per form: the schema failures and cross-cell breaches of the batch, by the frame-wide
+    checks (pandera, polars) or over plain rows (rules.rowwise) — the same either way."""
+    by_form: dict[str, list[tuple[int, str, dict]]] = defaultdict(list)
     for i, p in enumerate(pending):
-        by_form[p.form.id].append((i, p))
-    for form_id, items in by_form.items():
-        form = get_form(form_id)
-        frame = schema.batch_frame(
-            form_id, ((i, key, vals) for i, p in items for key, vals in p.rows.items())
-        )
-        if frame.is_empty():
+        rows = by_form[p.form.id]
+        rows.extend((i, key, vals) for key, vals in p.rows.items())
+    out = {}
+    for form_id, rows in by_form.items():
+        if not rows:
             continue
-        for ret, row_key, col_id, check in schema.schema_failures(form_id, frame):
+        if frames:
+            from pipelines.rules import cross, schema
+
+            frame = schema.batch_frame(form_id, rows)
+            out[form_id] = (
+                schema.schema_failures(form_id, frame),
+                list(cross.check(form_id, frame)),
+            )
+        else:
+            from pipelines.rules import rowwise
+
+            out[form_id] = (
+                rowwise.schema_failures(form_id, rows),
+                list(rowwise.check(form_id, rows)),
+            )
+    return out
+
+
+def _apply_batch_rules(pending: list[_Pending], *, frames: bool) -> None:
+    for form_id, (failures, breaches) in batch_findings(pending, frames=frames).items():
+        form = get_form(form_id)
+        for ret, row_key, col_id, check in failures:
             p = pending[ret]
             col = form.column(col_id)
             cell = p.cells.get((row_key, col_id))
@@ -563,12 +646,12 @@ def _apply_batch_rules(pending: list[_Pending]) -> None:
                     unit=col.unit or "",
                 )
             )
-        for b in cross.check(form_id, frame):
+        for b in breaches:
             p = pending[b.ret]
             p.result.issues.append(_breach_issue(form, p, b))
 
 
-def _breach_issue(form: FormSpec, p: _Pending, b: cross.Breach) -> Issue:
+def _breach_issue(form: FormSpec, p: _Pending, b: Breach) -> Issue:
     col: ColumnSpec = form.column(b.column_id)
     cell = p.cells.get((b.row_key, b.column_id))
     row_label = form.row_label(b.row_key)

@@ -413,20 +413,23 @@ def test_cli_json_has_one_entry_per_return_and_per_file_without_one(tmp_path):
     )
 
 
-def test_benchmark_prints_both_timings_and_the_ratio():
+def test_benchmark_prints_its_measurements_and_ends_with_one_json_line():
     """The benchmark runs end to end (figures are read, not asserted: speed is not a test)."""
     from pathlib import Path
 
     script = Path(__file__).resolve().parents[1] / "benchmarks" / "validate.py"
     proc = subprocess.run(
-        [sys.executable, str(script), "-n", "4", "--repeat", "1", "--no-cold"],
+        [sys.executable, str(script), "-n", "4", "--repeat", "1", "--json"],
         capture_output=True,
         text=True,
         timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    for line in ("python-calamine read:", "validate_paths (warm):", "ratio validate/calamine:"):
-        assert line in proc.stdout, proc.stdout
+    for label in ("in-process ratio:", "whole-process ratio:", "one-file latency:", "peak RSS"):
+        assert label in proc.stdout, proc.stdout
+    last = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert set(last) == {"files", "in_process_ratio", "whole_process_ratio", "one_file_s"}
+    assert last["files"] == 4 and all(v > 0 for v in last.values())
 
 
 def test_cli_text_output_is_chinese_and_grouped_by_file(tmp_path):

@@ -71,11 +71,16 @@ def _wrap(node: Any, source: str, where: str = "") -> Any:
     return node
 
 
+# libyaml's safe loader when PyYAML has it (the same documents, parsed ~8× faster: every
+# process that validates parses the configuration once, a one-file `jibao validate` included).
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 @cache
 def _load(path: str) -> Any:
     try:
         with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
+            data = yaml.load(fh, Loader=_LOADER)
     except FileNotFoundError:
         raise ConfigError(f"找不到配置文件 {path}") from None
     except UnicodeDecodeError:

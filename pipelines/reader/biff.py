@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 
-__all__ = ["BIFF_ERROR_CODES", "error_cells"]
+__all__ = ["BIFF_ERROR_CODES", "error_cells", "has_filepass", "is_old_biff"]
 
 # BErr codes of BOOLERR and FORMULA results ([MS-XLS] 2.5.10).
 BIFF_ERROR_CODES = {
@@ -94,3 +94,28 @@ def _sheet_errors(stream: bytes, offset: int) -> dict[tuple[int, int], str]:
                 found[(row, col)] = BIFF_ERROR_CODES.get(result[2], "#VALUE!")
         pos = body + rlen
     return found
+
+
+def is_old_biff(head: bytes) -> bool:
+    """A bare BIFF2-4 worksheet/workbook stream starts with a BOF record (no OLE wrapper)."""
+    if len(head) < 8:
+        return False
+    rtype, rlen = struct.unpack("<HH", head[:4])
+    return rtype in (0x0009, 0x0209, 0x0409) and 4 <= rlen <= 16
+
+
+def has_filepass(stream: bytes) -> bool:
+    """Walk the workbook-globals records up to the first sheet: FILEPASS (0x2F) means encrypted.
+
+    Done by hand because msoffcrypto-tool only knows BIFF8 (not BIFF5 "Book" streams);
+    msoffcrypto is still used to try Excel's default password on BIFF8.
+    """
+    pos, n = 0, len(stream)
+    while pos + 4 <= n:
+        rtype, rlen = struct.unpack_from("<HH", stream, pos)
+        if rtype == 0x002F:
+            return True
+        if rtype in (0x0085, 0x000A) and pos > 0:  # BOUNDSHEET / EOF: FILEPASS comes before
+            return False
+        pos += 4 + rlen
+    return False

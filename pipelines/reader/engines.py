@@ -13,8 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import BinaryIO
 
 from .limits import DEFAULT_LIMITS, ReaderLimits
-from .model import SheetGrid, Unreadable, WorkbookGrid, unreadable
-from .sniff import SheetScan, Sniffed
+from .model import SheetGrid, SheetScan, Sniffed, Unreadable, WorkbookGrid, unreadable
 
 __all__ = ["engine_order", "read_calamine", "read_openpyxl", "read_sniffed", "read_xlrd"]
 
@@ -67,7 +66,8 @@ def read_sniffed(sn: Sniffed, limits: ReaderLimits = DEFAULT_LIMITS) -> Workbook
         return WorkbookGrid(
             path=sn.path, format=sn.format, sheets=sheets, notes=[*sn.notes, *notes]
         )
-    return unreadable(sn.path, "corrupt")
+    # An xlsb only calamine reads: when it cannot, the cause is the binary format, not damage.
+    return unreadable(sn.path, "unsupported" if sn.format == "xlsb" else "corrupt")
 
 
 def _calamine_password_error() -> type[BaseException] | None:

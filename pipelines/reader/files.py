@@ -14,7 +14,7 @@ import os
 import stat
 from typing import BinaryIO
 
-__all__ = ["NotRegular", "WORKBOOK_SUFFIXES", "kind_of", "open_regular", "refusal"]
+__all__ = ["NotRegular", "WORKBOOK_SUFFIXES", "extension", "kind_of", "open_regular", "refusal"]
 
 # Names a submitter gives a spreadsheet (a folder named so is still not one).
 WORKBOOK_SUFFIXES = frozenset(
@@ -29,6 +29,11 @@ class NotRegular(OSError):  # noqa: N818 - a verdict, not a bug
     def __init__(self, path: str, kind: str) -> None:
         super().__init__(f"{path}: {kind}")
         self.kind = kind
+
+
+def extension(path: str | os.PathLike[str]) -> str:
+    """「.xlsx」: the name's extension, lower case (what the submitter's name claims, no more)."""
+    return os.path.splitext(os.fspath(path))[1].lower()
 
 
 def _kind(mode: int) -> str | None:

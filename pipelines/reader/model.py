@@ -5,10 +5,18 @@ Everything here is plain data so that it pickles cheaply between worker processe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = [
     "EXCEL_ERRORS",
+    "NOTE_DEFAULT_PASSWORD",
+    "NOTE_MACRO",
+    "NOTE_OLD_BIFF",
+    "NOTE_WPS",
+    "NOTE_XLM",
+    "Refused",
+    "SheetScan",
+    "Sniffed",
     "MESSAGES",
     "SheetGrid",
     "Unreadable",
@@ -87,6 +95,7 @@ MESSAGES: dict[str, str] = {
     "timeout": "文件读取超时，" + RESEND,
     "crashed": "文件无法解析（读取程序异常终止），" + RESEND,
     "empty": "文件为空（0字节），请重新导出Excel格式的报表（xlsx或xls）后报送",
+    "unsupported": "文件为Excel二进制工作簿（.xlsb），该文件的结构暂不支持读取，请用Excel打开后另存为xlsx重新报送",
     "not_a_file": "这不是普通文件，无法作为报表读取，请报送Excel格式的报表（xlsx或xls）",
 }
 
@@ -96,3 +105,45 @@ def unreadable(path: str, code: str, message: str | None = None) -> Unreadable:
     if code not in MESSAGES:
         raise ValueError(f"unknown code {code!r}")
     return Unreadable(path=path, code=code, message=message or MESSAGES[code])
+
+
+# ---------------------------------------------------------------- sniffing
+
+NOTE_MACRO = "工作簿含宏（已忽略，未执行）"
+NOTE_XLM = "工作簿含Excel 4.0宏表（已忽略，未执行）"
+NOTE_DEFAULT_PASSWORD = "文件以Excel默认密码加密（打开时无需输入密码），已自动解密读取"
+NOTE_OLD_BIFF = "文件为旧版Excel格式（Excel 2.x–4.x），建议另存为xlsx"
+NOTE_WPS = "文件由WPS表格创建"
+
+
+class Refused(Exception):  # noqa: N818 - a verdict, not an error
+    """Raised inside sniffing to stop at the first reason to refuse the file."""
+
+    def __init__(self, code: str, message: str | None = None) -> None:
+        super().__init__(code)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class SheetScan:
+    """What the raw sheet XML says, gathered before any parser allocates the grid."""
+
+    max_row: int  # 1-based upper bound of the rows of cells that hold something
+    max_col: int  # 1-based upper bound of the columns
+    formulas_without_value: frozenset[tuple[int, int]]
+    # cells holding an Excel error value → its literal ("#DIV/0!"): engines that turn them into
+    # blanks (calamine) get them back from here
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Sniffed:
+    """A file that passed sniffing: its true format and what the engines need."""
+
+    path: str
+    format: str
+    notes: list[str] = field(default_factory=list)
+    data: bytes | None = None  # decrypted content, read instead of the file on disk
+    old_biff: bool = False  # BIFF2-4 stream without OLE container: only xlrd reads it
+    sheet_scans: dict[str, SheetScan] = field(default_factory=dict)  # by sheet name

@@ -4,35 +4,14 @@ rectified ≤ found, 表四's 总数 row equals the nine rows. Plain functions o
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import polars as pl
 
-from pipelines import config
 from pipelines.forms import get_form
+from pipelines.rules.breach import Breach, rules_for
+from pipelines.rules.breach import tolerance as _tol
 
-
-@dataclass(frozen=True, slots=True)
-class Breach:
-    rule_id: str
-    kind: str  # sum | le | le_sum | total_row
-    severity: str
-    ret: int
-    row_key: str
-    column_id: str  # the cell the message points at
-    found: float
-    expected: float  # the total expected, or the bound exceeded
-    detail: dict
-
-
-def rules_for(form_id: str) -> list[dict]:
-    return [r for r in config.load("rules.yaml")["rules"] if r["form"] == form_id]
-
-
-def _tol(form_id: str, cols: list[str]) -> float:
-    form = get_form(form_id)
-    amount = any(form.column(c).is_amount for c in cols)
-    return float(config.load("rules.yaml").get("amount_tolerance", 0)) if amount else 0.0
+__all__ = ["Breach", "check", "rules_for"]
 
 
 def check(form_id: str, frame: pl.DataFrame) -> Iterator[Breach]:
