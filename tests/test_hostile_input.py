@@ -150,7 +150,6 @@ def test_outbox_file_names_are_plain(hostile_run):
         assert not p.name.startswith(".~jibao-"), f"temporary file left behind: {p}"
 
 
-@pytest.mark.xfail(strict=True, reason="the FRONT helper's symlink-safe drop-folder scan")
 def test_the_symlink_target_is_not_archived_or_shown(hostile_run):
     paths, _ = hostile_run
     secret = Path("/etc/passwd").read_bytes()[:64]

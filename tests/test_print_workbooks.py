@@ -45,11 +45,10 @@ def _runs(pages: list[Page]) -> list[tuple[str, list[Page]]]:
 def consolidated_pdf(sample_warehouse, tmp_path_factory) -> tuple[Path, list[Page]]:
     out = tmp_path_factory.mktemp("print_consolidated")
     quarter = sample_warehouse.quarters[-1]
+    after_due = periods.due_date(periods.Quarter.parse(quarter)) + dt.timedelta(days=20)
     con = sample_warehouse.connect()
     try:
-        book = write_consolidated(
-            con, quarter, consolidated_path(out, quarter), today=dt.date(2026, 4, 20)
-        )
+        book = write_consolidated(con, quarter, consolidated_path(out, quarter), today=after_due)
     finally:
         con.close()
     return book, read_pdf(convert(book, "pdf", out / "pdf"))

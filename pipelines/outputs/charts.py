@@ -184,9 +184,12 @@ def risk_by_street(frame: pl.DataFrame, title: str) -> Figure:
     return _figure(traces, title, barmode="stack", yaxis={"title": {"text": "企业数（家）"}})
 
 
-def progress_vs_pace(frame: pl.DataFrame, pace: float, title: str) -> Figure:
+def progress_vs_pace(
+    frame: pl.DataFrame, pace: float, title: str, units: Sequence[str] | None = None
+) -> Figure:
     """Share of each 十百千万 target reached per 街道 against the time pace
-    (columns: unit, measure_label, share; measures without a target are left out)."""
+    (columns: unit, measure_label, share; measures without a target are left out); `units` is
+    the order of the x axis (default: first appearance)."""
     traces = [
         {
             "hovertemplate": "%{x}：%{y:.0%}<extra>%{fullData.name}</extra>",
@@ -210,7 +213,7 @@ def progress_vs_pace(frame: pl.DataFrame, pace: float, title: str) -> Figure:
         "yref": "y",
     }
     top = max([pace, *frame["share"].drop_nulls().to_list()])
-    units = _labels(frame["unit"].unique(maintain_order=True).to_list())
+    units = _labels(units or frame["unit"].unique(maintain_order=True).to_list())
     return _figure(
         traces,
         title,

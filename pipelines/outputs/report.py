@@ -557,8 +557,10 @@ def figures(data: ReportData) -> dict[str, charts.Figure]:
     )
     out: dict[str, charts.Figure] = {}
     if progress.height:
+        shown = set(progress["unit"].to_list())
+        streets = [s for s in _sorted(data.submitters)["submitter"] if s in shown]
         out["progress"] = charts.progress_vs_pace(
-            progress, pace, f"{q.label}十百千万完成比例与时序进度"
+            progress, pace, f"{q.label}十百千万完成比例与时序进度", streets
         )
     for t, name, title in (
         (STREET, "risk_street", "各街道企业四色风险分级（表一，属地口径）"),
