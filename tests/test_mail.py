@@ -204,6 +204,8 @@ def test_bad_input_ends_in_a_verdict_and_a_reply_for_each_message(
         "<disguised@163.com>": plain(sender, "改了扩展名", "x", message_id="<disguised@163.com>", date=WRITTEN,
                                      files=[File("表一.pdf", good, "application/pdf"),
                                             File("表二.xlsx", b"%PDF-1.7\n" + os.urandom(200), XLSX)]),
+        "<again@163.com>": plain(sender, "再发一次", "x", message_id="<again@163.com>", date=WRITTEN,
+                                 files=[File("表一.xlsx", good, XLSX)]),  # the same workbook again
     }  # fmt: skip
     for raw in cases.values():
         mailbox.append(raw, ARRIVED)
@@ -211,9 +213,16 @@ def test_bad_input_ends_in_a_verdict_and_a_reply_for_each_message(
     assert report.warning is None and len(report.handled) == len(cases)
 
     first = answer(office.paths)  # nothing to load: answered at once
-    assert len(first.sent) == len(cases) - 2  # the broken .xls and the disguised pair wait …
-    with _ready(office) as con:  # … for the front door's verdict in the warehouse
-        assert len(answer(office.paths, con).sent) == 2
+    assert len(first.sent) == len(cases) - 3  # the broken .xls, the disguised pair, the repeat …
+    with _ready(office) as con:  # … wait for the front door's verdict in the warehouse
+        assert len(answer(office.paths, con).sent) == 3
+        # the same workbook sent twice is one file: one copy, one ledger row, two receipts
+        assert con.execute(
+            "select count(*) from submissions where original_name = '表一.xlsx'"
+        ).fetchone() == (1,)
+    assert [p.name for p in (office.paths.raw / "2025Q3" / "电子邮件").glob("表一*")] == [
+        "表一.xlsx"
+    ]
 
     def body(mid: str) -> str:
         (reply,) = smtp.replies_to(mid)
@@ -231,6 +240,7 @@ def test_bad_input_ends_in_a_verdict_and_a_reply_for_each_message(
     disguised = body("<disguised@163.com>")
     assert "实为 Excel 表格" in disguised and "**通过**" in disguised
     assert "**无法读取**" in disguised and "PDF" in disguised
+    assert "**通过**" in body("<again@163.com>")
     # the oversized message was never downloaded, everything else is kept as it arrived
     kept = list((office.paths.data / "mail" / "messages").glob("*.eml"))
     assert len(kept) == len(cases) - 1
