@@ -199,22 +199,24 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 def _print_text(results: list) -> None:
     from pipelines.forms import load_forms
+    from pipelines.sanitize import one_line, terminal
 
     forms = load_forms()
     by_file: dict[str, list] = {}
     for r in results:
         by_file.setdefault(r.file, []).append(r)
+    # File and sheet names and messages quote submitters' text: no escape reaches the terminal.
     for file, items in by_file.items():
-        print(f"文件：{file}")
+        print(f"文件：{one_line(file)}")
         for r in items:
             what = forms[r.form].name if r.form else "（未识别到季报表）"
             who = r.submitter or "（未识别报送单位）"
             quarter = r.quarter or "（季度不明）"
-            sheet = f"工作表「{r.sheet}」 " if r.sheet else ""
+            sheet = f"工作表「{one_line(r.sheet)}」 " if r.sheet else ""
             print(f"  {sheet}{what} {who} {quarter}：{STATUS_ZH[r.status]}")
             for i in r.issues:
                 cell = f"[{i.cell}] " if i.cell else ""
-                print(f"    - {SEVERITY_ZH[i.severity]} {cell}{i.message}")
+                print(f"    - {SEVERITY_ZH[i.severity]} {cell}{terminal(i.message)}")
         print()
     counts = {k: sum(r.status == k for r in results) for k in STATUS_ZH}
     print("合计：" + "，".join(f"{STATUS_ZH[k]} {n} 份" for k, n in counts.items()))

@@ -14,8 +14,12 @@ from pipelines.progress import to_stdout as _progress_to_stdout
 
 
 def quarters_in_drop_folder(paths: Paths) -> list[str]:
-    """Quarters of the calendar whose drop folder holds anything, oldest first."""
-    return [q.name for q in paths.quarter_folders() if any(q.iterdir())]
+    """Quarters of the calendar whose drop folder (any case) holds anything, oldest first."""
+    return [
+        q
+        for q, dirs in paths.drop_folders().quarters.items()
+        if any(any(d.iterdir()) for d in dirs)
+    ]
 
 
 def execute(
@@ -135,7 +139,13 @@ def run_demo(paths: Paths | None = None) -> int:
             f"样例：{len(manifest.files)} 个文件，{manifest.quarters[0]}–{manifest.quarters[-1]}，"
             f"含 {len(manifest.defect_kinds)} 类常见填报问题、迟报、重报和缺报"
         )
-    return run_pipeline(paths=paths)
+    code = run_pipeline(paths=paths)
+    if code == 0:
+        from pipelines.console.demo import create_demo_accounts
+
+        for line in create_demo_accounts(paths):
+            log.info(line)
+    return code
 
 
 def run_sql(query: str) -> int:

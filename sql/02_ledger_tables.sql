@@ -60,6 +60,11 @@ alter table submissions add column if not exists message_id varchar;
 comment on column submissions.channel is '收到渠道：folder 报送文件夹 / upload 网页上传 / mail 电子邮件。How the file reached the office.';
 comment on column submissions.received_by is '上传账号或发件人邮箱；报送文件夹收到的为空。Uploader account or sender address.';
 comment on column submissions.message_id is '电子邮件的 Message-ID（邮件收到的文件）。Message-ID of the e-mail it came in.';
+-- Added with the office's decisions (pipelines/warehouse/official.py sets them from office_actions).
+alter table submissions add column if not exists sent_back boolean;
+alter table submissions add column if not exists received_after_lock boolean;
+comment on column submissions.sent_back is '办公室已退回该版本（退回待重报）：不再作为正式版本，此前的版本也不会自动恢复为正式版本。Sent back by the office.';
+comment on column submissions.received_after_lock is '锁定后收到：该版本在季度审核锁定之后收到，重新开放前不采用、不改变正式数据。Arrived after the quarter was closed; not taken into account until it is reopened.';
 
 create table if not exists return_values (
     submission_id bigint,

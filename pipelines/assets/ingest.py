@@ -6,6 +6,7 @@ import dagster as dg
 
 from pipelines import staging, warehouse
 from pipelines.assets.partitions import WAREHOUSE_POOL, one_run, quarters
+from pipelines.office import store as office_store
 from pipelines.periods import Quarter
 from pipelines.progress import say
 from pipelines.resources import JibaoPaths, Warehouse
@@ -29,8 +30,12 @@ def ordered(context: dg.AssetExecutionContext) -> list[str]:
 def raw_files(context: dg.AssetExecutionContext, jibao: JibaoPaths) -> dg.MaterializeResult:
     paths = jibao.paths
     counts = {}
+    for warning in paths.drop_folder_warnings():  # a folder naming no quarter is never ignored
+        say(context, f"注意：{warning}")
     for key in ordered(context):
-        received = warehouse.scan_drop_folder(paths, Quarter.parse(key))
+        received = warehouse.scan_drop_folder(
+            paths, Quarter.parse(key), warn=lambda m: say(context, f"注意：{m}")
+        )
         staging.save(paths, key, "received", received)
         counts[key] = len(received)
         say(context, f"{key} 收到文件 {len(received)} 个（已归档）")
@@ -96,9 +101,10 @@ def warehouse_tables(
         for key in keys
     ]
     target = warehouse_db.file(paths)
+    actions = office_store.sync(paths, keys)  # explanations.csv → office journal; whole journal
 
     def build(con) -> list:
-        summaries = warehouse.load_batches(con, batches)
+        summaries = warehouse.load_batches(con, batches, actions=actions)
         assert_publishable(con)  # raises: the copy is discarded, the published file untouched
         return summaries
 

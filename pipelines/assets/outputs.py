@@ -93,7 +93,7 @@ def _letters(context, config: SendConfig, jibao: JibaoPaths, warehouse_db: Wareh
     with warehouse_db.reader(paths) as con:
         for key in ordered(context):
             run = write(con, paths, key, today=config.day(), send=config.send,
-                        by=f"run:{context.run_id}")  # fmt: skip
+                        by=f"run:{context.run.run_id}")  # fmt: skip
             say(context, f"{key} {label} {_alert_line(run)}：{paths.outbox_dir(key)}")
             for note in report_lines(run):
                 say(context, note)

@@ -52,14 +52,17 @@ class Problem:
 
 @dataclass(frozen=True, slots=True)
 class ReturnStatus:
-    """A form owed this quarter that is late or (still) missing."""
+    """A form owed this quarter that is late, (still) missing, or sent back by the office."""
 
     form: str
     form_name: str
-    status: Literal["late", "missing"]
+    status: Literal["late", "missing", "sent_back"]
     due: dt.date
     received: dt.date | None = None
     rejected_only: bool = False  # something arrived, but no version passed validation
+    reason: str | None = None  # sent_back: the office's reason
+    sent_back_at: dt.datetime | None = None  # sent_back: when the office decided
+    file: str | None = None  # sent_back: the file name of the version sent back
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,17 +83,18 @@ class Alert:
     salutation: str
     errors: tuple[Problem, ...]
     warnings: tuple[Problem, ...]
-    returns: tuple[ReturnStatus, ...]
+    returns: tuple[ReturnStatus, ...]  # late and missing
     due: dt.date
     correct_by: dt.date
     today: dt.date
     office: dict
     fingerprint: str
     attachments: list[Attachment] = field(default_factory=list)
+    sent_back: tuple[ReturnStatus, ...] = ()  # returns the office sent back, with its reason
 
     @property
     def due_rule(self) -> str:
-        return periods.due_rule()
+        return periods.due_rule(periods.Quarter.parse(self.quarter))
 
     @property
     def problems(self) -> tuple[Problem, ...]:
@@ -103,7 +107,7 @@ class Alert:
     @property
     def late_only(self) -> bool:
         """Nothing to correct or send: the letter only records lateness."""
-        return not self.problems and not self.missing
+        return not self.problems and not self.missing and not self.sent_back
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,13 +165,16 @@ def _cell_order(cell: str | None) -> tuple[int, int]:
 
 
 def _problems(con: duckdb.DuckDBPyConnection, quarter: str) -> dict[str | None, list[Problem]]:
-    """Open issues of the current (not superseded) submissions, by submitter (None: unknown)."""
+    """Open issues of the current (not superseded) submissions, by submitter (None: unknown).
+    Versions received after the quarter was closed are left out: they change nothing until the
+    office reopens the quarter."""
     rows = con.execute(
         """
         select s.submission_id, s.submitter, s.form, s.sheet, s.original_name, s.archive_path,
                s.status, i.severity, i.rule, i.cell, i.value, i.message
         from validation_issues i join submissions s on s.submission_id = i.submission_id
         where s.quarter = ? and i.status = 'open' and s.superseded_by is null
+            and not coalesce(s.received_after_lock, false)
         """,
         [quarter],
     ).fetchall()
@@ -188,8 +195,10 @@ def _problems(con: duckdb.DuckDBPyConnection, quarter: str) -> dict[str | None, 
 
 @dataclass(frozen=True, slots=True)
 class _Status:
-    """One row of the warehouse view reporting_status (the one definition of late/missing)."""
+    """One row of the warehouse view reporting_status (the one definition of the states)."""
 
+    state: str = "missing"  # not_due | on_time | late | sent_back | missing
+    due: bool = True
     received: bool = False
     accepted: bool = False
     late: bool = False
@@ -197,17 +206,56 @@ class _Status:
     first_accepted_at: dt.datetime | None = None
 
 
-def _statuses(con: duckdb.DuckDBPyConnection, quarter: str) -> dict[tuple[str, str], _Status]:
-    """(submitter, form) → its reporting status this quarter, for the forms it owes."""
+@dataclass(frozen=True, slots=True)
+class _SentBack:
+    reason: str
+    at: dt.datetime
+    file: str | None
+
+
+def _statuses(
+    con: duckdb.DuckDBPyConnection, quarter: str, today: dt.date
+) -> dict[tuple[str, str], _Status]:
+    """(submitter, form) → its state this quarter as of `today`, for the forms it owes."""
+    from pipelines.office.read import set_as_of
+
+    set_as_of(con, today)  # the view counts deadlines from the letter's date, not the clock's
     rows = con.execute(
         """
-        select submitter, form, received, accepted, late, missing, first_accepted_at
+        select submitter, form, state, due, received, accepted, late, missing, first_accepted_at
         from reporting_status
         where quarter = ? and expected
         """,
         [quarter],
     ).fetchall()
     return {(s, f): _Status(*rest) for s, f, *rest in rows}
+
+
+def _sent_back(con: duckdb.DuckDBPyConnection, quarter: str) -> dict[tuple[str, str], _SentBack]:
+    """(submitter, form) → the office's send-back, where the latest version (not held by a
+    lock) is one the office sent back and nothing newer was accepted."""
+    rows = con.execute(
+        """
+        with latest as (
+            select submitter, form,
+                arg_max(submission_id, (received_at, submission_id)) as submission_id
+            from submissions
+            where quarter = ? and submitter is not null and form is not null
+                and not coalesce(received_after_lock, false)
+            group by submitter, form
+        )
+        select s.submitter, s.form, arg_max(a.reason, a.seq), arg_max(a.acted_at, a.seq),
+            any_value(s.original_name)
+        from latest
+        join submissions as s on s.submission_id = latest.submission_id
+        join office_actions as a
+            on a.action = 'send_back' and try_cast(a.target as bigint) = s.submission_id
+        where coalesce(s.sent_back, false)
+        group by s.submitter, s.form
+        """,
+        [quarter],
+    ).fetchall()
+    return {(s, f): _SentBack(r, at, name) for s, f, r, at, name in rows}
 
 
 def _as_date(value: object) -> dt.date | None:
@@ -223,18 +271,34 @@ def _return_statuses(
     today: dt.date,
     *,
     reminder: bool,
+    sent_back: dict[tuple[str, str], _SentBack] | None = None,
 ) -> list[ReturnStatus]:
-    """Late and missing returns of one submitter. Alerts flag a missing return only after the due
-    date; reminders (before it) list every owed form without an accepted version."""
+    """The returns a letter reports for one submitter, from the collection-window states.
+
+    Alerts: a return the office sent back (due or not, with its reason); a missing one only once
+    it is due (未报送, or 退回待重报 by validation after the due date: its errors are listed
+    with the problems before); a late one. A return not yet due is never called missing.
+    Reminders (before the due date): every owed form without an accepted version."""
     due = periods.due_date(q)
-    overdue = not periods.is_on_time(q, today)
+    back = sent_back or {}
     out = []
     for form_id in sub.forms:
-        st = statuses.get((sub.name, form_id), _Status())
+        st = statuses.get((sub.name, form_id), _Status(due=periods.is_due(q, today)))
         name = _form_name(form_id)
-        if st.missing and (reminder or overdue):
+        office = back.get((sub.name, form_id))
+        if reminder:
+            if not st.accepted and not st.due:
+                out.append(ReturnStatus(form_id, name, "missing", due, rejected_only=st.received))
+        elif office is not None and not st.accepted:
+            out.append(
+                ReturnStatus(
+                    form_id, name, "sent_back", due, reason=office.reason,
+                    sent_back_at=office.at, file=office.file,
+                )
+            )  # fmt: skip
+        elif st.missing and st.due:
             out.append(ReturnStatus(form_id, name, "missing", due, rejected_only=st.received))
-        elif st.late and not reminder:
+        elif st.late:
             out.append(ReturnStatus(form_id, name, "late", due, _as_date(st.first_accepted_at)))
     return out
 
@@ -250,7 +314,10 @@ def _items(
     submitter: str, problems: Iterable[Problem], returns: Iterable[ReturnStatus]
 ) -> list[tuple]:
     out: list[tuple] = [(submitter, p.form, p.rule, p.cell, p.message, "") for p in problems]
-    out += [(submitter, r.form, r.status, "", "", f"{r.status}:{r.rejected_only}") for r in returns]
+    out += [
+        (submitter, r.form, r.status, "", r.reason or "", f"{r.status}:{r.rejected_only}")
+        for r in returns
+    ]
     return out
 
 
@@ -269,6 +336,7 @@ def _alert(
     returns: list[ReturnStatus],
     settings: delivery.AlertSettings,
 ) -> Alert:
+    back = tuple(r for r in returns if r.status == "sent_back")
     return Alert(
         kind=kind,
         quarter=str(q),
@@ -279,7 +347,8 @@ def _alert(
         salutation=f"{sub.name}：",
         errors=tuple(p for p in problems if p.severity == "error"),
         warnings=tuple(p for p in problems if p.severity != "error"),
-        returns=tuple(returns),
+        returns=tuple(r for r in returns if r.status != "sent_back"),
+        sent_back=back,
         due=periods.due_date(q),
         correct_by=settings.correct_by(today),
         today=today,
@@ -295,18 +364,19 @@ def build_alerts(
     today: dt.date,
     settings: delivery.AlertSettings | None = None,
 ) -> list[Alert]:
-    """One letter per registered submitter that has open errors or warnings, or a late or missing
-    return, this quarter (registry order)."""
+    """One letter per registered submitter that has open errors or warnings, a return the office
+    sent back, or a late or missing (due) return, this quarter (registry order)."""
     q = periods.Quarter.parse(quarter)
     settings = settings or delivery.load_settings()
     problems = _problems(con, str(q))
-    statuses = _statuses(con, str(q))
+    statuses = _statuses(con, str(q), today)
+    back = _sent_back(con, str(q))
     alerts = []
     for sub in load_registry().submitters:
         if not sub.forms:
             continue  # the office itself
         found = problems.get(sub.name, [])
-        returns = _return_statuses(sub, statuses, q, today, reminder=False)
+        returns = _return_statuses(sub, statuses, q, today, reminder=False, sent_back=back)
         if found or returns:
             alerts.append(_alert("alert", sub, q, today, found, returns, settings))
     return alerts
@@ -322,10 +392,10 @@ def build_reminders(
     """One reminder per submitter that owes a form with no accepted version yet. Empty once the
     due date has passed: from then on the alert letter reports missing returns."""
     q = periods.Quarter.parse(quarter)
-    if not periods.is_on_time(q, today):
+    if periods.is_due(q, today):
         return []
     settings = settings or delivery.load_settings()
-    statuses = _statuses(con, str(q))
+    statuses = _statuses(con, str(q), today)
     out = []
     for sub in load_registry().submitters:
         returns = _return_statuses(sub, statuses, q, today, reminder=True)
