@@ -413,3 +413,36 @@ def test_the_mailbox_sensor_receives_and_answers_at_once_what_needs_no_run(
         dg.build_sensor_context(resources={"jibao": JibaoPaths(home=str(office.paths.root))})
     )
     assert "新邮件 0 封" in again.skip_message and len(smtp.received) == 1
+
+
+def test_a_return_for_a_locked_quarter_is_kept_as_received_after_lock_and_the_reply_says_so(
+    tmp_path, monkeypatch, mailbox, smtp
+):
+    from pipelines.office.decisions import close_quarter
+
+    office = set_office(tmp_path, monkeypatch, mailbox, smtp)
+    closed_at = ARRIVED.replace(hour=12, tzinfo=None)  # closed before the message arrived
+    close_quarter(office.paths, "2025Q3", by="黄文祥", reason="已报区政府", at=closed_at)
+    book = File("常泰街道表一（更正）.xlsx", _book(tmp_path, "form1", "常泰街道"), XLSX)
+    mailbox.append(
+        plain(
+            ADDRESSES["常泰街道"],
+            "更正",
+            "x",
+            message_id="<late@163.com>",
+            date=WRITTEN,
+            files=[book],
+        ),
+        ARRIVED,
+    )
+    (handled,) = fetch(office.paths).handled
+    assert "2025Q3 已审核锁定，登记为「锁定后收到」" in (handled.problem or "")
+    with _ready(office) as con:
+        assert len(answer(office.paths, con).sent) == 1
+        row = con.execute(
+            "select received_after_lock, is_official from submissions where message_id = ?",
+            ["<late@163.com>"],
+        ).fetchall()
+    assert row == [(True, False)]
+    body = _body(smtp.replies_to("<late@163.com>")[0])
+    assert "**通过**" in body and "已审核锁定" in body and "「锁定后收到」" in body

@@ -38,12 +38,11 @@ from pipelines.mail.mailbox import Envelope, Mailbox, MailboxError
 from pipelines.mail.parts import Workbook, classify
 from pipelines.mail.settings import MailSettings, load_settings
 from pipelines.mail.store import Store, open_store
+from pipelines.office.decisions import is_locked
 from pipelines.paths import Paths
 from pipelines.warehouse.receipts import receive_bytes
 
 log = logging.getLogger(__name__)
-
-LOCKED_LABEL = "锁定后收到"
 
 
 @dataclass
@@ -87,14 +86,13 @@ def office_time(when: dt.datetime) -> dt.datetime:
     return when.astimezone(zone).replace(tzinfo=None, microsecond=0)
 
 
-def is_locked(paths: Paths, quarter: str) -> bool:
-    """The office closed the quarter (审核锁定): files still arrive and are kept, listed as
-    锁定后收到; the official figures wait until it is reopened."""
-    try:
-        from pipelines.office.decisions import is_locked as locked
-    except ImportError:  # the office's decisions are not part of this installation
-        return False
-    return bool(locked(paths, periods.Quarter.parse(quarter)))
+def after_lock_label() -> str:
+    """「锁定后收到」: how the office names a version that arrived while its quarter was closed."""
+    return str(
+        (config.load("calendar.yaml").get("collection") or {}).get(
+            "received_after_lock", "锁定后收到"
+        )
+    )
 
 
 def fetch(
@@ -236,9 +234,12 @@ def _handle(
     box.mark(env.uid)
     store.set_marked(key)
     files = intake.get("files", [])
+    locked = sorted({f["quarter"] for f in files if f.get("locked")})
     problem = next(
         (r["message"] for r in intake.get("refused", [])), next(iter(intake.get("notes", [])), None)
     )
+    if locked:
+        problem = f"{'、'.join(locked)} 已审核锁定，登记为「{after_lock_label()}」"
     return Handled(
         key, sender, mime.subject(msg), received_at, len(files),
         sorted({f["quarter"] for f in files}), _no_reply(msg, reply_to), problem,
@@ -303,7 +304,7 @@ def _receive(
                 "quarter_from": "header" if q else "window",
                 "drop_path": receipt.drop_path,
                 "configured": quarter in configured,
-                "locked": is_locked(paths, quarter),
+                "locked": is_locked(paths, quarter),  # at intake, for the office's log
                 "note": wb.note,
             }
         )
