@@ -446,3 +446,22 @@ def test_a_return_for_a_locked_quarter_is_kept_as_received_after_lock_and_the_re
     assert row == [(True, False)]
     body = _body(smtp.replies_to("<late@163.com>")[0])
     assert "**通过**" in body and "已审核锁定" in body and "「锁定后收到」" in body
+
+
+def test_old_mail_is_left_alone_and_a_refused_mark_does_not_stop_the_intake(
+    tmp_path, monkeypatch, mailbox, smtp
+):
+    long_flag = "JibaoProcessed" + "X" * 60  # longer than this server allows a keyword to be
+    office = set_office(tmp_path, monkeypatch, mailbox, smtp, max_age_days=30, flag=long_flag)
+    monkeypatch.setenv("JIBAO_TODAY", "2025-10-10")
+    old = plain("a@example.cn", "旧邮件", "x", message_id="<old@example.cn>", date=WRITTEN)
+    mailbox.append(old, dt.datetime(2025, 8, 1, 9, 0, tzinfo=CST))  # before the 30-day window
+    mailbox.append(
+        plain("a@example.cn", "新", "x", message_id="<new@example.cn>", date=WRITTEN), ARRIVED
+    )
+    report = fetch(office.paths)
+    assert [h.subject for h in report.handled] == ["新"] and report.warning is None
+    assert "不允许设置标记" in (report.mark_warning or "")
+    assert fetch(office.paths).handled == []  # its own record, not the refused mark, decides
+    with open_store(office.paths) as store:
+        assert [h.message_id for h in store.all()] == ["<new@example.cn>"]

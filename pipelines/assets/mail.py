@@ -41,6 +41,8 @@ def mailbox_sensor(context: dg.SensorEvaluationContext, jibao: JibaoPaths):
         shutdown_shared_pools()  # the front door's workers must not outlive the look
     if not report.configured:
         return dg.SkipReason("未配置收件邮箱（JIBAO_IMAP_HOST）")
+    if report.mark_warning:
+        context.log.warning(report.mark_warning)
     if report.warning:
         context.log.warning(report.warning)
         return dg.SkipReason(report.warning)
