@@ -19,8 +19,10 @@ Timings on a shared machine are noisy: quote them with the machine's load.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -98,9 +100,17 @@ def _baseline(paths) -> list[float]:
     times = []
     for _ in range(3):
         started = time.perf_counter()
-        assert run_pipeline(QUARTER, paths=paths) == 0
+        with _quiet():
+            assert run_pipeline(QUARTER, paths=paths) == 0
         times.append(time.perf_counter() - started)
     return times
+
+
+@contextlib.contextmanager
+def _quiet():
+    """The CLI's progress lines would drown the figures."""
+    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+        yield
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"样例数据：{paths.raw}；先发布数据仓库（模拟季度中途）…", flush=True)
         from pipelines.jobs import run_pipeline
 
-        assert run_pipeline(paths=paths) == 0
+        with _quiet():
+            assert run_pipeline(paths=paths) == 0
         baseline = _baseline(paths)
         print(f"基线 jibao run --quarter {QUARTER}：{', '.join(f'{t:.1f}' for t in baseline)} 秒")
 
@@ -200,20 +211,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  运行次数 {len(runs)}（含首次运行）；机器负载 {os.getloadavg()[0]:.1f}")
         return 0
     finally:
-        if dev is not None and dev.poll() is None:
-            os.killpg(dev.pid, signal.SIGINT)
-            try:
-                dev.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(dev.pid, signal.SIGKILL)
-        sink.stop()
+        with contextlib.suppress(Exception):
+            if dev is not None and dev.poll() is None:
+                os.killpg(dev.pid, signal.SIGINT)
+                try:
+                    dev.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    os.killpg(dev.pid, signal.SIGKILL)
+        with contextlib.suppress(Exception):
+            sink.stop()
         server.stop()
-        if not args.keep:
-            import shutil
-
-            shutil.rmtree(root, ignore_errors=True)
-        else:
+        if args.keep:
             print(f"临时文件夹：{root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":

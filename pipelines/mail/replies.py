@@ -183,7 +183,11 @@ def verdicts(
             return None
     issues = _issues(con, [r[0] for rs in rows.values() for r in rs]) if rows else {}
     out: list[ReturnVerdict] = []
+    seen: set[str] = set()
     for f in files:
+        if f["sha256"] in seen:  # the same file attached twice: one file, answered once
+            continue
+        seen.add(f["sha256"])
         if not f.get("configured"):
             out.append(
                 ReturnVerdict(
