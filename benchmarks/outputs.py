@@ -11,10 +11,14 @@ the writers (one Dagster process, quarter after quarter):
 
 - baseline: the reads, i.e. ``report.gather`` (the indicator views) and the consolidated
   return's ``district_values`` and per-form detail queries;
-- ``write_report`` and ``write_consolidated`` to a scratch folder.
+- ``write_report`` and ``write_consolidated`` to a scratch folder;
+- the annotated copies ``submitter_alerts`` writes (every alert's archived workbooks with their
+  notes, ``annotate.annotate``), against openpyxl's own full load of the same workbooks — what
+  the copy cost per workbook before (92 % of ``submitter_alerts``, mostly merged-cell handling).
 
 The first quarter is timed separately (imports, template compilation, plotly's template),
-then each quarter best of --repeat. Ratio: writers ÷ reads over all quarters.
+then each quarter best of --repeat. Ratios: writers ÷ reads over all quarters; annotated copies ÷
+openpyxl loads. Timings taken while other work runs are noisy: compare ratios.
 """
 
 from __future__ import annotations
@@ -77,6 +81,41 @@ def writers(con, quarter: str, out: Path) -> tuple[float, float]:
     return t1 - t, time.perf_counter() - t1
 
 
+def annotation_jobs(con, home: Path, quarter: str) -> list[tuple[Path, list]]:
+    """(archived workbook, its notes) for every annotated copy the quarter's alerts attach."""
+    from collections import defaultdict
+
+    from pipelines.outputs.alerts import build_alerts
+    from pipelines.outputs.annotate import CellNote
+    from pipelines.outputs.sending import _archive_file
+    from pipelines.paths import Paths
+
+    paths = Paths(home)
+    jobs: dict[str, list] = defaultdict(list)
+    for alert in build_alerts(con, quarter, today=TODAY):
+        for p in alert.problems:
+            if p.archive_path and p.file_status != "unreadable":
+                jobs[p.archive_path].append(CellNote(p.severity, p.message, p.sheet, p.cell))
+    return [(_archive_file(paths, a), notes) for a, notes in sorted(jobs.items())]
+
+
+def annotations(jobs: list[tuple[Path, list]], out: Path) -> tuple[float, float]:
+    """(seconds for the annotated copies, seconds for openpyxl's plain load of the same files)."""
+    from openpyxl import load_workbook
+
+    from pipelines.outputs.annotate import annotate
+
+    t = time.perf_counter()
+    for i, (source, notes) in enumerate(jobs):
+        annotate(source, notes, out / f"copy_{i}.xlsx")
+    copies = time.perf_counter() - t
+    t = time.perf_counter()
+    for source, _ in jobs:
+        if source.suffix.lower() in (".xlsx", ".xlsm"):
+            load_workbook(source)
+    return copies, time.perf_counter() - t
+
+
 def main(argv: list[str] | None = None) -> None:
     import duckdb
 
@@ -126,6 +165,17 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"ratio writers/reads: {total_write / total_read:.1f} "
             f"({total_write:.2f} s vs {total_read:.2f} s over {len(quarters)} quarters)"
+        )
+        home = a.home or scratch / "home"
+        jobs = [j for q in quarters for j in annotation_jobs(con, home, q)]
+        runs = [annotations(jobs, out) for _ in range(a.repeat)]
+        copies = sorted(c for c, _ in runs)
+        loads = sorted(x for _, x in runs)
+        print(
+            f"annotated copies: {len(jobs)} workbooks, min {copies[0]:.2f} s / median "
+            f"{copies[len(copies) // 2]:.2f} s ({1000 * copies[0] / max(len(jobs), 1):.0f} ms each); "
+            f"openpyxl's plain load of the same files: min {loads[0]:.2f} s; "
+            f"ratio copies/loads {copies[0] / loads[0]:.2f}"
         )
         if a.profile:
             prof = cProfile.Profile()

@@ -81,6 +81,15 @@ class Formatter(argparse.HelpFormatter):
     ):
         super().__init__(prog, indent_increment, max_help_position, width)
 
+    def add_argument(self, action: argparse.Action) -> None:  # noqa: D102
+        super().add_argument(action)
+        # argparse measures subcommand names one indent short and wraps the longest under its
+        # help; measure them where they are printed.
+        if action.help is not argparse.SUPPRESS:
+            for sub in getattr(action, "_get_subactions", list)():
+                width = len(self._format_action_invocation(sub)) + self._current_indent + 4
+                self._action_max_length = max(self._action_max_length, width)
+
 
 class ChineseArgumentParser(argparse.ArgumentParser):
     """An ArgumentParser whose own words (usage, section titles, -h, errors) are Chinese.
@@ -94,6 +103,10 @@ class ChineseArgumentParser(argparse.ArgumentParser):
     def add_argument(self, *args, **kwargs):  # noqa: D102
         with chinese():
             return super().add_argument(*args, **kwargs)
+
+    def parse_args(self, args=None, namespace=None):  # noqa: D102
+        with chinese():
+            return super().parse_args(args, namespace)
 
     def parse_known_args(self, args=None, namespace=None):  # noqa: D102
         with chinese():

@@ -4,12 +4,14 @@ due dates in calendar.yaml."""
 import datetime as dt
 import hashlib
 import json
+import os
 
 import dagster as dg
 
 from pipelines import config, periods
 from pipelines.resources import JibaoPaths
 
+AUTOMATION = config.load("automation.yaml")
 QUARTERLY_JOB = "quarterly_job"
 REMINDER_JOB = "reminder_job"
 
@@ -29,32 +31,58 @@ def drop_folder_state(jibao: JibaoPaths) -> dict[str, dict[str, list[int]]]:
     return state
 
 
+def sensor_interval() -> int:
+    """Seconds between drop-folder checks: automation.yaml › sensor.interval_seconds, or the
+    JIBAO_SENSOR_INTERVAL environment variable (tests and benchmarks use a few seconds)."""
+    env = os.environ.get("JIBAO_SENSOR_INTERVAL")
+    if env:
+        return max(1, int(env))
+    return int(AUTOMATION["sensor"]["interval_seconds"])
+
+
+def changed_quarters(before: dict, now: dict) -> list[str]:
+    """Quarters whose folder gained, changed or lost a file since `before`, in calendar order."""
+    order = [str(q) for q in periods.quarters()]
+    changed = [q for q, files in now.items() if files and files != before.get(q)]
+    return sorted(changed, key=order.index)
+
+
 @dg.sensor(
     job_name=QUARTERLY_JOB,
-    minimum_interval_seconds=60,
+    minimum_interval_seconds=sensor_interval(),
     default_status=dg.DefaultSensorStatus.RUNNING,
+    description="报送文件夹有新文件或改动时，对所有有变化的季度发起一次运行。",
 )
 def drop_folder_sensor(context: dg.SensorEvaluationContext, jibao: JibaoPaths):
-    """A run for each quarter whose folder gained, changed or lost a file (sidecars included:
-    a new received.csv or explanations.csv changes the result too). The cursor keeps the full
-    {file: [mtime, size]} state, and the run key is the quarter's state hash, so an unchanged
-    folder never triggers twice."""
+    """ONE run for every quarter whose folder gained, changed or lost a file (sidecars included:
+    a new received.csv or explanations.csv changes the result too): a partition-range run from
+    the oldest to the newest changed quarter (single-run backfill policy), so five new quarters
+    are one run in the `warehouse` pool queue, not five runs racing for it. The cursor keeps the
+    full {quarter: {file: [mtime, size]}} state; the run key hashes the changed quarters' state,
+    so an unchanged folder never triggers twice."""
     before = json.loads(context.cursor) if context.cursor else {}
     now = drop_folder_state(jibao)
     for warning in jibao.paths.drop_folder_warnings():  # never silently ignored
         context.log.warning(warning)
-    requests = []
-    for quarter, files in now.items():
-        if files and files != before.get(quarter):
-            digest = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:16]
-            requests.append(dg.RunRequest(run_key=f"{quarter}:{digest}", partition_key=quarter))
+    changed = changed_quarters(before, now)
     context.update_cursor(json.dumps(now))
-    if not requests:
+    if not changed:
         return dg.SkipReason("报送文件夹无变化")
-    return requests
+    state = {q: now[q] for q in changed}
+    digest = hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()[:16]
+    first, last = changed[0], changed[-1]
+    return dg.RunRequest(
+        run_key=f"{first}-{last}:{digest}",
+        tags={
+            "dagster/asset_partition_range_start": first,
+            "dagster/asset_partition_range_end": last,
+            "jibao/source": "drop_folder",
+            "jibao/quarters": ",".join(changed),
+        },
+    )
 
 
-SCHEDULES = config.load("automation.yaml")["schedules"]
+SCHEDULES = AUTOMATION["schedules"]
 
 
 def _daily(name: str, job_name: str, pick, offset_days: int, run_key: str, what: str):

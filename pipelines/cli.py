@@ -148,6 +148,8 @@ def _parser() -> argparse.ArgumentParser:
         module = _optional(name)
         if module is not None:
             module.add_commands(sub)
+    for command in sub.choices.values():  # every command's help ends with the exit codes
+        command.epilog = command.epilog or EPILOG
     return p
 
 
@@ -165,6 +167,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
         handler: Callable[[argparse.Namespace], int] = args.handler
+        from pipelines import config
+
+        config.check()  # a malformed file stops here, named, not inside a worker
         return handler(args)
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2), already printed
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
@@ -232,7 +237,14 @@ def _cmd_templates(args: argparse.Namespace) -> int:
         raise UsageError(
             f"年度 {campaign} 未在 config/calendar.yaml 的 campaigns 中配置（已配置：{known}）"
         )
-    written = write_templates(args.out, campaign=campaign, submitter=args.submitter)
+    try:
+        written = write_templates(args.out, campaign=campaign, submitter=args.submitter)
+    except KeyError as exc:  # an unknown submitter (a missing configuration key is not this)
+        from pipelines.config import MissingKey
+
+        if isinstance(exc, MissingKey):
+            raise
+        raise UsageError(str(exc.args[0]) if exc.args else str(exc)) from None
     for path in written:
         print(path)
     return EXIT_OK

@@ -16,6 +16,7 @@ Light module (no Dagster import): `pipelines.cli` uses it on every command.
 from __future__ import annotations
 
 import errno
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -86,7 +87,7 @@ def _classify(chain: list[_Error]) -> Failure | None:
             return Failure(
                 EXIT_IO,
                 "磁盘空间不足或文件超出大小限制，写入失败；已发布的数据仓库和此前的输出文件未受影响。"
-                f"请清理磁盘后重新运行。（{_first_line(e.message)}）",
+                "请清理磁盘后重新运行。",
             )
     for e in chain:
         low = e.message.lower()
@@ -94,9 +95,15 @@ def _classify(chain: list[_Error]) -> Failure | None:
             return Failure(
                 EXIT_BUSY,
                 "数据仓库文件正被另一个程序占用（如 DBeaver、Excel 插件或另一个 jibao 进程以写方式打开），"
-                f"请关闭该程序后重试。（{_first_line(e.message)}）",
+                f"请关闭该程序后重试。{_holder(e.message)}",
             )
     return None
+
+
+def _holder(message: str) -> str:
+    """「（占用进程 PID 1234）」 from DuckDB's lock message, when it names one."""
+    found = re.search(r"PID (\d+)", message)
+    return f"（占用进程 PID {found.group(1)}）" if found else ""
 
 
 def _first_line(text: str, limit: int = 300) -> str:

@@ -111,9 +111,11 @@ def _report_failure(result) -> int:
 
 
 def _summary(paths: Paths, keys: list[str]) -> None:
+    from pipelines.outputs.unassigned import summary_lines, unassigned_files
     from pipelines.warehouse import connect_published
 
     with connect_published(paths) as con:
+        unassigned = [line for q in keys for line in summary_lines(unassigned_files(con, q), q)]
         rows = con.execute(
             "select quarter, count(*) filter (where status = 'accepted'), "
             "count(*) filter (where status = 'rejected'), count(*) filter (where status = 'unreadable') "
@@ -122,6 +124,8 @@ def _summary(paths: Paths, keys: list[str]) -> None:
     log.info("季度      通过  退回  无法读取")
     for q, a, r, u in rows:
         log.info(f"{q}  {a:>5} {r:>5} {u:>7}")
+    for line in unassigned:
+        log.info(line)
     log.info(f'数据仓库（只读查询：jibao sql "select …"）：{paths.warehouse}')
     log.info(f"进展报告与区级汇总表：{paths.reports}/<季度>/")
     log.info(f"给报送单位的通知与标注副本：{paths.outbox}/<季度>/<单位>/")

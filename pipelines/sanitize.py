@@ -19,6 +19,8 @@ __all__ = [
     "INVISIBLE",
     "display",
     "excel_text",
+    "for_template",
+    "ooxml_text",
     "one_line",
     "quote",
     "safe_filename",
@@ -55,6 +57,17 @@ def display(value: object, *, escape: bool = True) -> str:
     return _BAD.sub(_escape if escape else "", text)
 
 
+def for_template(value: object) -> object:
+    """A jinja2 `finalize` for autoescaped pages (report, letters): text made visible by
+    `display`, then escaped by jinja2; markup the page built itself (`__html__`) and numbers pass
+    through; None prints as nothing."""
+    if value is None:
+        return ""
+    if hasattr(value, "__html__") or isinstance(value, int | float):
+        return value
+    return display(value)
+
+
 def one_line(value: object) -> str:
     """`display` on one line: for headers, table cells, terminal lines, file lists."""
     return " ".join(_BREAKS.sub(" ", display(value)).split())
@@ -82,6 +95,18 @@ def excel_text(value: object) -> tuple[str, bool]:
     formula or DDE call (= + - @ |), so that no spreadsheet evaluates it."""
     text = display(value)
     return text, text.startswith(_FORMULA_START)
+
+
+_OOXML_ESCAPE = re.compile("_x([0-9A-Fa-f]{4})_")
+
+
+def ooxml_text(stored: str) -> tuple[str, bool]:
+    """`excel_text` for a string as an .xlsx part stores it (openpyxl reads it so): Excel writes
+    characters XML cannot hold as `_xHHHH_` and shows them decoded, so they are decoded first,
+    made visible, and any `_xHHHH_` left in the text is escaped to stay literal."""
+    decoded = _OOXML_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), stored)
+    text, prefixed = excel_text(decoded)
+    return _OOXML_ESCAPE.sub(lambda m: "_x005F" + m.group(0), text), prefixed
 
 
 _UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]+')

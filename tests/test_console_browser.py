@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import http.server
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from urllib.parse import quote
@@ -62,6 +65,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def official_figures(paths: Paths) -> list[tuple]:
+    import duckdb
+
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        return con.execute(
+            "select * from official_values where quarter = ? order by all", [QUARTER]
+        ).fetchall()
+
+
 def run_quarter(paths: Paths) -> None:
     """What the daemon does with the run the upload requested: quarterly_job for the quarter."""
     from pipelines.jobs import execute
@@ -70,8 +82,33 @@ def run_quarter(paths: Paths) -> None:
     assert result.success
 
 
+class Robot(http.server.BaseHTTPRequestHandler):
+    """A group robot on loopback (WeCom style): records each post, answers errcode 0."""
+
+    received: list[dict] = []
+
+    def do_POST(self):  # noqa: N802 - http.server's name
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).received.append(json.loads(body))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b'{"errcode": 0, "errmsg": "ok"}')
+
+    def log_message(self, *args):
+        pass
+
+
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def robot():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Robot)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/send", Robot.received
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, robot):
     """A data root with a few returns of QUARTER already in, the accounts, and the server."""
     home = tmp_path_factory.mktemp("console_site")
     paths = Paths(home)
@@ -79,10 +116,16 @@ def site(tmp_path_factory):
     drop.mkdir(parents=True)
     for form in ("form1", "form2", "form3", "form4"):
         write_return(drop / f"江南_{form}.xlsx", form, "江南街道", campaign=2026, date=HEADER_DATE)
-    for form in ("form1", "form2", "form3"):
+    for form in ("form1", "form2"):
         write_return(drop / f"卫健_{form}.xlsx", form, "区卫健局", campaign=2026, date=HEADER_DATE)
+    # 督促整改 above 发现 in the window: an error the office may accept with an explanation.
+    urged = {("dept", "hazards_inspect_found"): 10, ("dept", "hazards_urged_fixed"): 12}
+    write_return(
+        drop / "卫健_form3.xlsx", "form3", "区卫健局", urged, campaign=2026, date=HEADER_DATE
+    )
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     env["JIBAO_HOME"] = str(home)
+    env["JIBAO_WEBHOOK_URL"] = robot[0]  # the console's sends go to the loopback robot
     make_accounts = (
         "from pipelines.console.server import setup_django; setup_django();"
         "from pipelines.console.accounts.users import add_user;"
@@ -107,7 +150,7 @@ def site(tmp_path_factory):
         assert server.poll() is None, (home / "serve.log").read_text()
         assert time.monotonic() < deadline, "jibao serve did not answer"
         time.sleep(0.2)
-    yield paths, base
+    yield paths, base, robot[1]
     os.killpg(server.pid, signal.SIGTERM)
     try:
         server.wait(timeout=30)
@@ -194,7 +237,7 @@ def drop_files(page, selector: str, files: list[Path]) -> None:
 def test_a_quarter_in_the_browser(site, browser, tmp_path):
     from playwright.sync_api import expect
 
-    paths, base = site
+    paths, base, posted = site
     clerk = Session(browser, base)
     clerk.login("changtai")
     expect(clerk.page.locator("h1")).to_contain_text("常泰街道 · 上传季报表")
@@ -268,6 +311,65 @@ def test_a_quarter_in_the_browser(site, browser, tmp_path):
     expect(versions.first).to_contain_text("K7")
     expect(versions.nth(1)).to_contain_text("正式版本")
     office.shot("6_office_return_detail")
+
+    # 退回 with a reason: 江南街道's 表二.
+    office.page.goto(f"/returns/{QUARTER}/江南街道/form2/")
+    office.page.fill("#id_back_reason", "宣传发动数据与台账不符，请核实后重报")
+    office.page.click("#send-back-form button")
+    expect(office.page.locator(".messages")).to_contain_text("已记录退回（office")
+    expect(office.page.locator("#decide table.journal")).to_contain_text("宣传发动数据与台账不符")
+
+    # 强制上报 with 说明: 区卫健局's 表三, 督促整改 > 发现 (explainable in config/rules.yaml).
+    office.page.goto(f"/returns/{QUARTER}/区卫健局/form3/")
+    expect(office.page.locator("#id_target")).to_contain_text("督促整改")
+    office.page.fill("#id_accept_reason", "督促整改数含上季度检查发现的隐患，经核实无误")
+    office.page.click("#accept-form button")
+    expect(office.page.locator(".messages")).to_contain_text("已记录强制上报（office")
+    office.shot("7_office_decisions")
+
+    # The refresh the decisions asked for; then close the quarter.
+    run_quarter(paths)
+    office.page.goto(f"/office/{QUARTER}/")
+    cells = office.page.locator("table.board tr", has_text="江南街道").locator("td.state")
+    expect(cells.nth(1)).to_contain_text("退回待重报")
+    cells = office.page.locator("table.board tr", has_text="区卫健局").locator("td.state")
+    expect(cells.nth(2)).to_contain_text("已报送")
+    office.page.fill("#id_close_reason", "本季度审核完毕")
+    office.page.click("#close-form button")
+    expect(office.page.locator("#lock-note")).to_contain_text("由 office 审核锁定")
+    figures = official_figures(paths)
+
+    # An upload after closing: received and answered, listed as 锁定后收到, figures unchanged.
+    clerk = Session(browser, base)
+    clerk.login("changtai")
+    late = write_return(
+        tmp_path / "常泰街道表二.xlsx", "form2", "常泰街道", campaign=2026, date=HEADER_DATE
+    )
+    clerk.page.set_input_files("#id_files", [late])
+    expect(clerk.page.locator("article.verdict").first).to_contain_text("通过", timeout=30_000)
+    clerk.close()
+    run_quarter(paths)
+    office.page.goto(f"/office/{QUARTER}/")
+    cells = office.page.locator("table.board tr", has_text="常泰街道").locator("td.state")
+    expect(cells.nth(1)).to_contain_text("锁定后收到")
+    assert official_figures(paths) == figures
+    expect(office.page.locator("#journal")).to_contain_text("审核锁定")
+    office.shot("8_office_board_locked")
+
+    # The letters, through the at-most-once outbox, to the group robot: a second send sends
+    # nothing again.
+    assert posted == []
+    office.page.click("#send-letters button")
+    expect(office.page.locator(".messages")).to_contain_text("已发送")
+    robot_rows = office.page.locator("#deliveries tbody tr", has_text="工作群机器人")
+    expect(robot_rows.first).to_contain_text("office")
+    sent = len(posted)
+    assert sent > 0 and robot_rows.count() == sent
+    assert any("常泰街道" in p["markdown"]["content"] for p in posted)
+    office.page.click("#send-letters button")
+    expect(office.page.locator(".messages")).to_contain_text("已发送 0 份")
+    assert len(posted) == sent and robot_rows.count() == sent
+    office.shot("9_office_letters_sent")
     assert office.errors == [] and office.foreign == []
     office.close()
 
@@ -281,7 +383,7 @@ def test_a_quarter_in_the_browser(site, browser, tmp_path):
         "[...document.querySelectorAll('.plotly-graph-div')].every(d => d.querySelector('svg.main-svg'))",
         timeout=30_000,
     )
-    leader.shot("7_leader_report", full_page=False)
+    leader.shot("10_leader_report", full_page=False)
     assert leader.errors == [] and leader.foreign == []
     leader.expected |= {f"{base}/office/", f"{base}/submit/"}
     assert leader.page.goto("/office/").status == 403
@@ -294,11 +396,11 @@ def test_repeated_failed_logins_lock_the_account(site, browser):
 
     from pipelines.console.conf import console_config
 
-    _paths, base = site
+    _paths, base, _posted = site
     s = Session(browser, base)
     for _ in range(int(console_config()["lockout"]["failures"])):
         s.login("jiangnan", "not-the-password")
     s.login("jiangnan")
     expect(s.page.locator("body")).to_contain_text("已暂时锁定")
-    s.shot("8_login_locked_out")
+    s.shot("11_login_locked_out")
     s.close()

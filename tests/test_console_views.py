@@ -85,7 +85,8 @@ def office_urls() -> list[str]:
     """Every URL of the office's namespace, with sample arguments."""
     from django.urls import get_resolver, reverse
 
-    samples = {"quarter": "2025Q3", "name": "汇总表_2025Q3.xlsx"}
+    samples = {"quarter": "2025Q3", "name": "汇总表_2025Q3.xlsx", "key": "0" * 32}
+    samples |= {"unit": "江南街道", "form": "form1"}
     resolver = get_resolver()
     board = resolver.namespace_dict["board"][1]
     urls = []
@@ -402,3 +403,57 @@ def test_serve_says_so_in_chinese_when_the_port_is_taken(tmp_path):
         )  # fmt: skip
     assert done.returncode == 69
     assert f"端口 {port} 已被其他程序占用" in done.stderr and "Traceback" not in done.stderr
+
+
+# ---------------------------------------------------------------- the office's decisions
+
+
+def test_decisions_are_journaled_with_the_logged_in_user_as_actor(console):
+    from pipelines.office import journal
+
+    c = client_for("office")
+    closed = c.post("/office/2025Q1/close/", {"reason": "审核完毕"}, follow=True)
+    assert "已记录审核锁定（office" in closed.content.decode()
+    assert "由 office 审核锁定" in closed.content.decode()
+    again = c.post("/office/2025Q1/close/", follow=True).content.decode()
+    assert "审核锁定未记录" in again  # already closed: the library says why, in Chinese
+    reopened = c.post("/office/2025Q1/reopen/", {"reason": "补录一份迟报"}, follow=True)
+    assert "已记录重新开放（office" in reopened.content.decode()
+    actions = [(a.action, a.actor, a.reason) for a in journal.read_actions(console, "2025Q1")]
+    assert actions == [("close", "office", "审核完毕"), ("reopen", "office", "补录一份迟报")]
+    page = c.get("/office/2025Q1/").content.decode()
+    assert "补录一份迟报" in page and "审核完毕" in page
+
+
+def test_a_decision_the_rules_forbid_is_refused_with_the_reason(console):
+    from pipelines.office import journal
+
+    before = journal.read_actions(console)
+    c = client_for("office")
+    page = c.post(
+        "/office/2025Q3/常泰街道/form1/accept/",
+        {"target": "rule:form1.ent_total_sum", "reason": "说明"},
+        follow=True,
+    ).content.decode()
+    assert "强制上报未记录" in page
+    assert journal.read_actions(console) == before
+
+
+def test_demo_accounts_are_created_and_their_logins_printed(console, tmp_path):
+    import re
+    import sqlite3
+
+    from django.contrib.auth.hashers import check_password
+
+    from pipelines.console.demo import create_demo_accounts
+
+    lines = create_demo_accounts(Paths(tmp_path))
+    assert "jibao serve" in lines[0]
+    found = dict(re.findall(r"用户名 (\S+)　密码 (\S+)", "\n".join(lines)))
+    assert set(found) == {"office", "changtai", "jiangnan", "leader"}
+    db = tmp_path / "data" / "console" / "console.sqlite3"
+    with contextlib.closing(sqlite3.connect(db)) as con:
+        rows = dict(con.execute("select username, password from accounts_user").fetchall())
+        roles = dict(con.execute("select username, unit from accounts_user").fetchall())
+    assert all(check_password(found[u], rows[u]) for u in found)
+    assert roles["changtai"] == "常泰街道"

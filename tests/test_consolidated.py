@@ -216,7 +216,10 @@ def test_details_list_every_submitter_and_the_missing(
     assert "常泰街道" not in missing_line
     details2 = wb["表二明细"]
     text = " ".join(str(c.value) for row in details2.iter_rows() for c in row if c.value)
-    assert "区卫健局 已报送但未通过校验" in text
+    # Who sent nothing and who sent only rejected returns: two lines, never both for one unit.
+    assert "已报送但未通过校验、待更正后重报的单位（1 个）：区卫健局" in text
+    nothing = next(str(c.value) for c in details2["A"] if str(c.value).startswith("未报送"))
+    assert "区卫健局" not in nothing
     # 表二's type-scoped columns: one line per type, named after their column groups.
     assert "街道·不分层级（万岗达标、宣传发动）" in text
     # 表四 is owed by 街道 only: the departments are not missing it.
@@ -280,13 +283,15 @@ def test_sample_quarter_totals_match_the_ledger(sample_warehouse, tmp_path: Path
         }
         owed = con.execute(
             """
-            select sub.submitter, f.form
+            select sub.submitter, f.form, exists (
+                select 1 from submissions s where s.quarter = ?
+                    and s.submitter = sub.submitter and s.form = f.form) as tried
             from submitters sub, unnest(sub.forms) as f(form)
             where not exists (
                 select 1 from submissions s where s.is_official and s.quarter = ?
                     and s.submitter = sub.submitter and s.form = f.form)
             """,
-            [quarter],
+            [quarter, quarter],
         ).fetchall()
     finally:
         con.close()
@@ -301,12 +306,17 @@ def test_sample_quarter_totals_match_the_ledger(sample_warehouse, tmp_path: Path
             expected = sum(ledger.get((form_id, sub_type, k, column_id), 0.0) for k in keys)
             assert ws.cell(r + 1, c + 1).value == pytest.approx(expected), (form_id, row_key)
             checked += 1
-        line = next(
-            str(x.value) for x in wb[f"{form.name}明细"]["A"] if str(x.value).startswith("未报送")
+        lines = [str(x.value) for x in wb[f"{form.name}明细"]["A"] if x.value]
+        nothing = next(x for x in lines if x.startswith("未报送单位"))
+        rejected = next(x for x in lines if x.startswith("已报送但未通过校验"))
+        sent_nothing = sorted(s for s, f, tried in owed if f == form_id and not tried)
+        only_rejected = sorted(s for s, f, tried in owed if f == form_id and tried)
+        assert nothing.startswith(f"未报送单位（{len(sent_nothing)} 个）")
+        assert rejected.startswith(
+            f"已报送但未通过校验、待更正后重报的单位（{len(only_rejected)} 个）"
         )
-        missing = sorted(s for s, f in owed if f == form_id)
-        assert line.startswith(f"未报送单位（{len(missing)} 个）")
-        assert all(name in line for name in missing)
+        assert all(name in nothing and name not in rejected for name in sent_nothing)
+        assert all(name in rejected and name not in nothing for name in only_rejected)
     assert checked > 200 and any(v for v in ledger.values())
 
 

@@ -106,6 +106,13 @@ def test_code_location_loads_under_dagster_definitions_cli(tmp_path: Path):
 # ---------------------------------------------------------------- sensor and schedules
 
 
+def _range(request: dg.RunRequest) -> tuple[str, str]:
+    return (
+        request.tags["dagster/asset_partition_range_start"],
+        request.tags["dagster/asset_partition_range_end"],
+    )
+
+
 def test_sensor_requests_a_run_when_a_file_appears_or_changes_and_not_otherwise(tmp_path: Path):
     resources = {"jibao": JibaoPaths(home=str(tmp_path))}
     folder = Paths(tmp_path).raw_quarter("2025Q3")
@@ -117,7 +124,7 @@ def test_sensor_requests_a_run_when_a_file_appears_or_changes_and_not_otherwise(
     (folder / "常泰街道.xlsx").write_bytes(b"first")
     ctx = dg.build_sensor_context(cursor=ctx.cursor, resources=resources)
     first = drop_folder_sensor(ctx)
-    assert [r.partition_key for r in first] == ["2025Q3"]
+    assert isinstance(first, dg.RunRequest) and _range(first) == ("2025Q3", "2025Q3")
 
     ctx = dg.build_sensor_context(cursor=ctx.cursor, resources=resources)
     assert isinstance(drop_folder_sensor(ctx), dg.SkipReason)  # nothing changed
@@ -125,8 +132,31 @@ def test_sensor_requests_a_run_when_a_file_appears_or_changes_and_not_otherwise(
     (folder / "常泰街道.xlsx").write_bytes(b"second, longer")
     ctx = dg.build_sensor_context(cursor=ctx.cursor, resources=resources)
     second = drop_folder_sensor(ctx)
-    assert [r.partition_key for r in second] == ["2025Q3"]
-    assert second[0].run_key != first[0].run_key
+    assert _range(second) == ("2025Q3", "2025Q3") and second.run_key != first.run_key
+
+
+def test_sensor_requests_one_run_over_every_changed_quarter(tmp_path: Path):
+    """Five new quarters at once are one partition-range run, not five runs racing for the
+    warehouse."""
+    resources = {"jibao": JibaoPaths(home=str(tmp_path))}
+    for q in ("2026Q1", "2025Q1", "2025Q4"):
+        folder = Paths(tmp_path).raw_quarter(q)
+        folder.mkdir(parents=True)
+        (folder / "临江街道.xlsx").write_bytes(q.encode())
+    request = drop_folder_sensor(dg.build_sensor_context(resources=resources))
+    assert isinstance(request, dg.RunRequest) and request.partition_key is None
+    assert _range(request) == ("2025Q1", "2026Q1")
+    assert request.tags["jibao/quarters"] == "2025Q1,2025Q4,2026Q1"
+
+
+def test_sensor_interval_comes_from_configuration_or_the_environment(monkeypatch):
+    from pipelines import config
+    from pipelines.automation import sensor_interval
+
+    assert sensor_interval() == config.load("automation.yaml")["sensor"]["interval_seconds"]
+    assert drop_folder_sensor.minimum_interval_seconds == sensor_interval()
+    monkeypatch.setenv("JIBAO_SENSOR_INTERVAL", "3")
+    assert sensor_interval() == 3
 
 
 def test_late_schedule_runs_the_quarter_the_day_after_its_due_date():

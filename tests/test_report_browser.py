@@ -121,3 +121,19 @@ def test_report_renders_offline(report_file, page_factory, label, viewport, tmp_
     page.emulate_media(media="print")
     pdf = page.pdf(format="A4", print_background=True)
     assert pdf[:4] == b"%PDF" and len(pdf) > 10_000
+
+
+def test_chart_toolbar_is_chinese_and_offers_no_cloud_or_editing(report_file, page_factory):
+    """Plotly's own toolbar: only 「下载为图片」 and 「恢复原始比例」, in Chinese; no 「Share
+    chart」 (which uploads to Plotly Cloud), no editing link, no Plotly logo."""
+    report, _ = report_file
+    page, errors, blocked = _open(page_factory, report, {"width": 1280, "height": 900})
+    chart = page.locator(".plotly-graph-div").first
+    chart.hover()
+    titles = chart.locator(".modebar-btn").evaluate_all(
+        "els => els.map(e => e.getAttribute('data-title'))"
+    )
+    assert sorted(titles) == sorted(["下载为图片（PNG）", "恢复原始比例"])
+    toolbar = chart.locator(".modebar").inner_html()
+    assert "plotlylogo" not in toolbar and "Share" not in toolbar and "Chart Studio" not in toolbar
+    assert errors == [] and blocked == []

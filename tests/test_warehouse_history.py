@@ -168,7 +168,7 @@ def test_outlier_fires_for_a_planted_increment_and_not_for_ordinary_growth(
         "新增",
         "企业基数",
         "同类单位（街道，8 个）",
-        "修正Z分数",
+        "通常差距的",
         "请核实",
     ):
         assert text in message, (text, message)

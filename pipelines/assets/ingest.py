@@ -9,6 +9,7 @@ from pipelines.assets.partitions import WAREHOUSE_POOL, one_run, quarters
 from pipelines.office import store as office_store
 from pipelines.periods import Quarter
 from pipelines.progress import say
+from pipelines.reader import owned_pools
 from pipelines.resources import JibaoPaths, Warehouse
 from pipelines.runlock import run_lock
 from pipelines.validate import validate_paths
@@ -53,20 +54,23 @@ def raw_files(context: dg.AssetExecutionContext, jibao: JibaoPaths) -> dg.Materi
 def returns(context: dg.AssetExecutionContext, jibao: JibaoPaths) -> dg.MaterializeResult:
     paths = jibao.paths
     status: Counter[str] = Counter()
-    for key in ordered(context):
-        # Validate the archived copy (immutable, content-addressed); report the name it came in.
-        by_archive = {str(r.archive_path): str(r.path) for r in staging.load_received(paths, key)}
-        results = validate_paths(list(by_archive), quarter=key) if by_archive else []
-        for r in results:
-            r.file = by_archive.get(r.file, r.file)
-        staging.save(paths, key, "returns", results)
-        counts = Counter(r.status for r in results)
-        status.update(counts)
-        say(
-            context,
-            f"{key} 校验报表 {len(results)} 份：通过 {counts['accepted']}，退回 {counts['rejected']}，"
-            f"无法读取 {counts['unreadable']}",
-        )
+    with owned_pools():  # the reader workers end with this step, not at process exit
+        for key in ordered(context):
+            # Validate the archived copy (immutable, content-addressed); report the name it came in.
+            by_archive = {
+                str(r.archive_path): str(r.path) for r in staging.load_received(paths, key)
+            }
+            results = validate_paths(list(by_archive), quarter=key) if by_archive else []
+            for r in results:
+                r.file = by_archive.get(r.file, r.file)
+            staging.save(paths, key, "returns", results)
+            counts = Counter(r.status for r in results)
+            status.update(counts)
+            say(
+                context,
+                f"{key} 校验报表 {len(results)} 份：通过 {counts['accepted']}，退回 {counts['rejected']}，"
+                f"无法读取 {counts['unreadable']}",
+            )
     preview = "\n".join(f"| {k} | {v} |" for k, v in sorted(status.items()))
     return dg.MaterializeResult(
         metadata={

@@ -65,10 +65,15 @@ def consolidated_return(
     context: dg.AssetExecutionContext, jibao: JibaoPaths, warehouse_db: Warehouse
 ) -> dg.MaterializeResult:
     from pipelines.outputs.consolidated import consolidated_path, write_consolidated
+    from pipelines.outputs.unassigned import write_office_letter
 
-    return _write_files(
-        context, jibao, warehouse_db, write_consolidated, consolidated_path, "区级汇总表"
-    )
+    def write(con, quarter, path):
+        # The office's list of files with no recognised submitter goes with its return.
+        if letter := write_office_letter(con, jibao.paths, quarter):
+            say(context, f"{quarter} 未识别报送单位的文件清单：{letter}")
+        return write_consolidated(con, quarter, path)
+
+    return _write_files(context, jibao, warehouse_db, write, consolidated_path, "区级汇总表")
 
 
 def _alert_line(run) -> str:

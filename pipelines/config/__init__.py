@@ -97,5 +97,16 @@ def load(name: str) -> Any:
     return _load(_path_of(os.environ.get("JIBAO_CONFIG_DIR"), name))
 
 
+def check() -> None:
+    """Parse every configuration file now (cached for later), so a malformed one stops a command
+    with ConfigError before any work, rather than inside a worker where it would look like a
+    problem with a submitter's file."""
+    root = config_dir()
+    if not root.is_dir():
+        raise ConfigError(f"配置文件夹 {root} 不存在（JIBAO_CONFIG_DIR）")
+    for path in sorted(root.rglob("*.yaml")):
+        load(path.relative_to(root).as_posix())
+
+
 def clear_cache() -> None:
     _load.cache_clear()

@@ -97,12 +97,10 @@ def versions(paths: Paths, scope: Scope, quarter: str, unit: str, form: str) -> 
             f"and {where} order by received_at, submission_id",
             [quarter, unit, form, *params],
         )
+        from pipelines.office.read import issues
+
         for v in found:
-            v["issues"] = rows(
-                con,
-                "select * from validation_issues where submission_id = ? order by seq",
-                [v["submission_id"]],
-            )
+            v["issues"] = issues(con, v["submission_id"])  # with `explainable`, from the office
         return found
 
 

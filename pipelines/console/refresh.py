@@ -31,6 +31,6 @@ def request_refresh(paths: Paths, quarters: Sequence[str], *, source: str) -> Re
     except Exception as exc:  # the queue is an edge: a failure here must not lose the upload
         log.warning("refresh request for %s failed: %s", quarters, exc)
         return RefreshRequest(None, "更新请求未能提交，文件已放入报送文件夹，系统将自动更新数据")
-    if run_id is None:
-        return RefreshRequest(None, "已有更新在排队，数据将随其一并更新")
+    if run_id is None:  # no Dagster instance configured (DAGSTER_HOME)
+        return RefreshRequest(None, "文件已放入报送文件夹，将在下次定时或手动运行时更新数据")
     return RefreshRequest(run_id, "已请求更新数据")

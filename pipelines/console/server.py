@@ -108,6 +108,7 @@ def serve(host: str, port: int) -> int:
             "worker_class": "gthread",
             "timeout": int(conf["timeout_s"]),
             "graceful_timeout": 10,
+            "keepalive": int(conf["keepalive_s"]),
             "accesslog": None,
             "errorlog": "-",
             "loglevel": "warning",

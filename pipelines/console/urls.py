@@ -6,6 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from pipelines.console.accounts import views as accounts
+from pipelines.console.board import actions
 from pipelines.console.board import views as board
 from pipelines.console.leaders import views as leaders
 from pipelines.console.uploads import views as uploads
@@ -29,6 +30,16 @@ board_urls = (
         path("<str:quarter>/refresh/", board.refresh, name="refresh"),
         path("<str:quarter>/files/<str:name>", board.output, name="output"),
         path("<str:quarter>/letters.zip", board.letters_zip, name="letters_zip"),
+        path("<str:quarter>/send-letters/", actions.send_letters, name="send_letters"),
+        path("<str:quarter>/close/", actions.close, name="close"),
+        path("<str:quarter>/reopen/", actions.reopen, name="reopen"),
+        path(
+            "<str:quarter>/deliveries/<str:key>/resolve/",
+            actions.resolve_delivery,
+            name="resolve_delivery",
+        ),
+        path("<str:quarter>/<str:unit>/<str:form>/accept/", actions.accept, name="accept"),
+        path("<str:quarter>/<str:unit>/<str:form>/send-back/", actions.send_back, name="send_back"),
     ],
     "board",
 )

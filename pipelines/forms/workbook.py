@@ -12,6 +12,7 @@ and `write_form_xls` (xlwt) only render that plan, so the two formats cannot dri
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import weakref
 import zipfile
@@ -28,6 +29,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Si
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet.cell_range import CellRange
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
@@ -47,8 +49,37 @@ BLANK_DATE = "    年  月  日"
 # Column widths in Excel character units.
 LABEL_WIDTH = 20.0
 LEVEL_WIDTH = 7.0
-VALUE_WIDTH = 10.0
+VALUE_WIDTH = 7.5  # numbers of up to 7 digits; 表四 then prints on two A4 pages at ≥ 7 pt
 LINE_HEIGHT = 14.0  # points per wrapped line of 10.5pt 宋体
+
+# Printing: A4 landscape, as the office prints. A form too wide to read on one page (表一, 表二,
+# 表四) is split across pages at its column groups, with the label column and the header rows
+# repeated on every page, at one scale that keeps the smallest text at MIN_PRINT_PT or more.
+PAGE_WIDTH_PT = 841.9 - 2 * 0.4 * 72  # A4 landscape less the 0.4 in side margins
+PAGE_HEIGHT_PT = 595.3 - 2 * 0.6 * 72  # … less the 0.6 in top and bottom margins
+BELOW_TABLE_PT = 48.0  # room kept under the notes for a line such as the consolidated return's
+MIN_PRINT_PT = 7.0
+SMALLEST_FONT_PT = 10.0  # header labels and notes (data cells are 10.5)
+
+
+def column_points(width: float) -> float:
+    """Printed width of a column of `width` characters, the widest of the office suites: Excel
+    gives a character 7 px (5.25 pt) of Calibri, LibreOffice without Calibri or Carlito 7 pt of
+    DejaVu Sans (measured). A scale chosen for 7 pt keeps the text legible in both."""
+    return width * 7.0
+
+
+@dataclass(frozen=True, slots=True)
+class PrintPlan:
+    """How a form prints: `scale` None means one page wide (fit to width); otherwise the scale in
+    per cent and the 0-based sheet columns after which a page ends (origin not applied)."""
+
+    scale: int | None = None
+    breaks: tuple[int, ...] = ()
+
+    @property
+    def first_page_last_col(self) -> int | None:
+        return self.breaks[0] if self.breaks else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +122,7 @@ class FormPlan:
     header_rows: tuple[int, int]  # first and last table-header row on the sheet
     first_data_row: int
     last_col: int
+    printing: PrintPlan = PrintPlan()
 
     def table_cells(self) -> list[tuple[int, int]]:
         """Every (row, col) from the table header down to the notes line, pad included: each is
@@ -185,8 +217,11 @@ def _label_cells(lay: Layout, own: set[str]) -> list[PlanCell]:
     return cells
 
 
-def _heights(lay: Layout, widths: list[float], notes: str, pad_rows: int) -> dict[int, float]:
-    """Row heights that show every wrapped header label and the whole notes line."""
+def _heights(
+    lay: Layout, widths: list[float], notes: str, pad_rows: int, notes_cols: int
+) -> dict[int, float]:
+    """Row heights that show every wrapped header label and the whole notes line (merged over
+    the first `notes_cols` columns)."""
     form = lay.form
     heights = {lay.title_row: 36.0, lay.header_line_row: 24.0}
     for r in range(lay.header_top, lay.header_bottom + 1):
@@ -201,10 +236,12 @@ def _heights(lay: Layout, widths: list[float], notes: str, pad_rows: int) -> dic
         have = sum(heights[r] for r in range(top, bottom + 1))
         if need > have:
             heights[bottom] += need - have
-    label_lines = max(math.ceil(len(r.label) * 2 / (LABEL_WIDTH - 1)) for r in form.rows)
     for r in range(lay.first_data_row, lay.last_data_row + 1 + pad_rows):
-        heights[r] = max(22.0, label_lines * LINE_HEIGHT + 6)
-    lines = math.ceil(len(notes) * 2 / max(sum(widths) - 2, 10))
+        heights[r] = 22.0  # pad rows too
+    for row in form.rows:  # a long row label (小型学校幼儿园（含校外培训机构）) wraps
+        lines = math.ceil(len(row.label) * 2 / (LABEL_WIDTH - 1))
+        heights[lay.row_of[row.key]] = max(22.0, lines * LINE_HEIGHT + 6)
+    lines = math.ceil(len(notes) * 2 / max(sum(widths[:notes_cols]) - 2, 10))
     heights[lay.notes_row + pad_rows] = lines * LINE_HEIGHT + 8
     return heights
 
@@ -214,6 +251,57 @@ def _widths(lay: Layout, pad_cols: int) -> list[float]:
     for c in lay.form.columns:
         widths.append(LEVEL_WIDTH if c.role == "level_label" else VALUE_WIDTH)
     return widths + [VALUE_WIDTH] * pad_cols
+
+
+def print_plan(lay: Layout, widths: list[float]) -> PrintPlan:
+    """One page wide when the whole form is legible that way; otherwise as few pages as keep it
+    legible, cut between column groups where that fits (else between leaves), pages as even as
+    possible (the widest page sets the one scale), the label column repeated on each."""
+    min_scale = MIN_PRINT_PT / SMALLEST_FONT_PT
+    points = [column_points(w) for w in widths]
+    if PAGE_WIDTH_PT / sum(points) >= min_scale:
+        return PrintPlan()
+    label = sum(points[: lay.label_cols])
+    room = PAGE_WIDTH_PT / min_scale - label
+    cols = list(range(lay.label_cols, len(widths)))
+    group_starts = {lay.label_cols + h.first_leaf for h in lay.form.header if h.depth == 0}
+    by_group = [i for i, c in enumerate(cols) if i and c in group_starts]
+    by_leaf = list(range(1, len(cols)))
+
+    def widest(cuts: tuple[int, ...]) -> float:
+        edges = (0, *cuts, len(cols))
+        return max(sum(points[c] for c in cols[a:b]) for a, b in itertools.pairwise(edges))
+
+    for pages in range(2, len(cols) + 1):
+        for allowed in (by_group, by_leaf):
+            options = list(itertools.combinations(allowed, pages - 1))
+            if not options:
+                continue
+            cuts = min(options, key=widest)
+            if widest(cuts) <= room:
+                scale = min(100, int(100 * PAGE_WIDTH_PT / (widest(cuts) + label)))
+                return PrintPlan(scale, tuple(cols[i] - 1 for i in cuts))
+    return PrintPlan()  # unreachable: one leaf per page always fits
+
+
+def _split_at_breaks(
+    lay: Layout, merges: list[tuple[int, int, int, int]], breaks: tuple[int, ...]
+) -> tuple[list[tuple[int, int, int, int]], list[PlanCell]]:
+    """A header group cut by a page break is merged on each page and labelled on each (「（续）」
+    on the later pages), so no page shows a group header without its words."""
+    text = {(r, c): t for r, c, t in lay.header_cells}
+    out, labels = [], []
+    for r0, c0, r1, c1 in merges:
+        cuts = (
+            [b for b in breaks if c0 <= b < c1] if lay.header_top <= r0 <= lay.header_bottom else []
+        )
+        edges = [c0, *[b + 1 for b in cuts], c1 + 1]
+        for i, (a, b) in enumerate(itertools.pairwise(edges)):
+            if (r0, a) != (r1, b - 1):
+                out.append((r0, a, r1, b - 1))
+            if i:
+                labels.append(PlanCell(r0, a, f"{text.get((r0, c0), '')}（续）", "header"))
+    return out, labels
 
 
 def notes_line(form_id: str, campaign: int) -> str:
@@ -252,8 +340,13 @@ def plan_form(
     if text is None:
         text = submitter.name if submitter else ""
 
+    widths = _widths(lay, pad_cols)
+    printing = print_plan(lay, widths)
+    # On a form printed over several pages the title, header line and notes sit on the first.
+    first_last = printing.first_page_last_col
+    span_last = last_col if first_last is None else first_last
     cells = [PlanCell(lay.title_row, 0, form.title(campaign), "title")]
-    for col, part in zip(_headline_cols(lay.n_cols), header_line(text, header), strict=True):
+    for col, part in zip(_headline_cols(span_last + 1), header_line(text, header), strict=True):
         cells.append(PlanCell(lay.header_line_row, col, part, "headline"))
     cells += [PlanCell(r, c, t, "header") for r, c, t in lay.header_cells]
     cells += _label_cells(lay, own)
@@ -265,9 +358,14 @@ def plan_form(
     cells.append(PlanCell(notes_row, 0, notes, "notes"))
 
     merges = [m for m in lay.merges if m[0] not in (lay.title_row, lay.notes_row)]
-    merges += [(lay.title_row, 0, lay.title_row, last_col), (notes_row, 0, notes_row, last_col)]
-    widths = _widths(lay, pad_cols)
-    heights = _heights(lay, widths, notes, pad_rows)
+    merges, continued = _split_at_breaks(lay, merges, printing.breaks)
+    cells += continued
+    merges += [(lay.title_row, 0, lay.title_row, span_last), (notes_row, 0, notes_row, span_last)]
+    heights = _heights(lay, widths, notes, pad_rows, span_last + 1)
+    if printing.scale is not None:  # each page also holds the form's whole height
+        tall = int(100 * PAGE_HEIGHT_PT / (sum(heights.values()) + BELOW_TABLE_PT))
+        floor = math.ceil(100 * MIN_PRINT_PT / SMALLEST_FONT_PT)
+        printing = PrintPlan(max(floor, min(printing.scale, tall)), printing.breaks)
     r0, c0 = origin
     return FormPlan(
         form_id=form_id,
@@ -280,6 +378,7 @@ def plan_form(
         header_rows=(lay.header_top + r0, lay.header_bottom + r0),
         first_data_row=lay.first_data_row + r0,
         last_col=last_col + c0,
+        printing=printing,
     )
 
 
@@ -405,13 +504,23 @@ def _dimensions(ws: Worksheet, plan: FormPlan) -> None:
 
 
 def _print_setup(ws: Worksheet, plan: FormPlan) -> None:
-    """Landscape A4, one page wide, header rows repeated, centred; frozen below the header."""
+    """Landscape A4, centred, header rows repeated; one page wide, or (a wide form) split at its
+    column groups at one legible scale with the label column repeated (`print_plan`)."""
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_options.horizontalCentered = True
+    printing = plan.printing
+    if printing.scale is None:
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+    else:
+        ws.sheet_properties.pageSetUpPr.fitToPage = False
+        ws.page_setup.scale = printing.scale
+        for col in printing.breaks:
+            ws.col_breaks.append(Break(id=plan.origin[1] + col + 1))
+        label = get_column_letter(plan.origin[1] + 1)
+        ws.print_title_cols = f"{label}:{label}"
+    ws.print_options.horizontalCentered = printing.scale is None
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.page_margins.top = ws.page_margins.bottom = 0.6
     top, bottom = plan.header_rows
@@ -520,10 +629,14 @@ def write_form_xls(
         row.height = int(height * 20)
     sheet.landscape = True
     sheet.paper_size_code = 9  # A4
-    sheet.fit_num_pages = 1
-    sheet.fit_width_to_pages = 1
-    sheet.fit_height_to_pages = 0
-    sheet.print_centered_horz = True
+    if plan.printing.scale is None:
+        sheet.fit_num_pages = 1
+        sheet.fit_width_to_pages = 1
+        sheet.fit_height_to_pages = 0
+        sheet.print_centered_horz = True
+    else:
+        sheet.print_scaling = plan.printing.scale
+        sheet.vert_page_breaks = [(plan.origin[1] + c + 1, 0, 65535) for c in plan.printing.breaks]
     return plan
 
 
@@ -663,23 +776,35 @@ def _sheet_xml(plan: FormPlan, protect: bool, strings: _SharedStrings) -> str:
         for a, b, c, d in plan.merges
     )
     last = max(rows)
+    printing = plan.printing
+    if printing.scale is None:
+        fit, centred = '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>', "1"
+        page = '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
+    else:
+        fit, centred = "", "0"
+        page = f'<pageSetup paperSize="9" scale="{printing.scale}" orientation="landscape"/>'
+        page += (
+            f'<colBreaks count="{len(printing.breaks)}" manualBreakCount="{len(printing.breaks)}">'
+            + "".join(
+                f'<brk id="{c0 + col + 1}" max="1048575" man="1"/>' for col in printing.breaks
+            )
+            + "</colBreaks>"
+        )
     protection = (
         '<sheetProtection sheet="1" objects="1" scenarios="1" formatColumns="0" formatRows="0"/>'
         if protect
         else ""
     )
     return (
-        f'{_XML_HEAD}<worksheet xmlns="{_NS}" xmlns:r="{_REL}">'
-        '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>'
+        f'{_XML_HEAD}<worksheet xmlns="{_NS}" xmlns:r="{_REL}">{fit}'
         f'<dimension ref="A1:{get_column_letter(plan.last_col + 1)}{last + 1}"/>'
         f"<sheetViews>{view}</sheetViews>"
         '<sheetFormatPr defaultRowHeight="14.25"/>'
         f"<cols>{cols}</cols><sheetData>{data}</sheetData>{protection}"
         f'<mergeCells count="{len(plan.merges)}">{merges}</mergeCells>'
-        '<printOptions horizontalCentered="1"/>'
+        f'<printOptions horizontalCentered="{centred}"/>'
         '<pageMargins left="0.4" right="0.4" top="0.6" bottom="0.6" header="0.3" footer="0.3"/>'
-        '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
-        "</worksheet>"
+        f"{page}</worksheet>"
     )
 
 
@@ -688,13 +813,22 @@ def _height_attr(plan: FormPlan, row: int) -> str:
     return f' ht="{height:g}" customHeight="1"' if height else ""
 
 
+def _print_titles(name: str, plan: FormPlan) -> str:
+    """The rows (and, for a form split across pages, the label column) every page repeats."""
+    sheet = escape(name).replace("'", "''")
+    rows = f"'{sheet}'!${plan.header_rows[0] + 1}:${plan.header_rows[1] + 1}"
+    if plan.printing.scale is None:
+        return rows
+    col = get_column_letter(plan.origin[1] + 1)
+    return f"'{sheet}'!${col}:${col},{rows}"
+
+
 def _workbook_parts(names: list[str], plans: list[FormPlan]) -> dict[str, str]:
     sheets = "".join(
         f'<sheet name="{escape(n)}" sheetId="{i}" r:id="rId{i}"/>' for i, n in enumerate(names, 1)
     )
     titles = "".join(
-        f'<definedName name="_xlnm.Print_Titles" localSheetId="{i}">'
-        f"'{escape(n)}'!${p.header_rows[0] + 1}:${p.header_rows[1] + 1}</definedName>"
+        f'<definedName name="_xlnm.Print_Titles" localSheetId="{i}">{_print_titles(n, p)}</definedName>'
         for i, (n, p) in enumerate(zip(names, plans, strict=True))
     )
     n = len(names)

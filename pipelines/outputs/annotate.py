@@ -4,28 +4,45 @@ The archived original is never written to; the copy goes to the outbox beside th
 .xls (and other formats openpyxl cannot open) are rebuilt as an .xlsx holding the read values, so
 the submitter still sees where each problem is; the letter says the copy is values only. Copies are
 always .xlsx: macros of .xlsm returns are dropped rather than mailed around.
+
+A copy the office mails back must not act when it is opened: every formula becomes the value the
+submitter's spreadsheet last computed (openpyxl's `data_only`), external and DDE links, hyperlinks,
+conditional formats and data validations that hold formulas are dropped, defined names that are
+not plain ranges are dropped, and text that would read as a formula (= + - @ |) is quote-prefixed.
+Text that openpyxl cannot store (control characters) is kept as visible escapes (`sanitize`).
+
+Speed: openpyxl spends ~90 % of a load re-formatting the borders of every merged range
+(`MergedCellRange.format`, once per range per workbook). The copy keeps the submitter's own
+formatting, so the merges are bound as plain ranges instead (`_lean_merges`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import re
-import unicodedata
+import threading
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import openpyxl.reader.excel as _excel_reader
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.comments import Comment
-from openpyxl.styles import Font, PatternFill
+from openpyxl.formatting.formatting import ConditionalFormattingList
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils.cell import range_boundaries
+from openpyxl.worksheet._reader import WorksheetReader
+from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
+from openpyxl.worksheet.datavalidation import DataValidationList
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pipelines import config
 from pipelines.fsio import atomic_path
+from pipelines.sanitize import display, excel_text, ooxml_text
+from pipelines.sanitize import safe_filename as safe_filename
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +54,10 @@ FILLS = {
 }
 SEVERITY_LABEL = {"error": "错误", "warning": "提示"}
 LIST_SHEET = "问题清单"
+LIST_HEAD = ("表", "工作表", "单元格", "类别", "问题说明")
+LIST_WIDTHS = (6, 12, 7, 6, 42)  # A4 portrait one page wide at 100 % (7 pt a character)
+LIST_LINE_PT = 15.0  # one wrapped line of 11 pt text
 OPENPYXL_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm"}
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
-_UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]+')
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,33 +80,58 @@ class AnnotatedCopy:
 
 def put_text(cell: Cell, value: object) -> None:
     """Write text that came from outside (unit names, file names, messages) so that no spreadsheet
-    ever evaluates it: always a string cell, and shown with a quote prefix when it looks like a
-    formula (= + - @), which also keeps it text if someone edits and re-saves the sheet."""
-    text = "" if value is None else str(value)
-    cell.value = text
+    ever evaluates it and openpyxl can always store it: a string cell, control characters shown as
+    visible escapes, and a quote prefix when it looks like a formula or a DDE call (= + - @ |),
+    which also keeps it text if someone edits and re-saves the sheet."""
+    text, prefixed = excel_text(value)
+    cell._value = text  # excel_text removed everything openpyxl's check_string refuses
     cell.data_type = "s"
-    if text.startswith(_FORMULA_START):
+    if prefixed:
         cell.quotePrefix = True
 
 
-def safe_filename(name: object, *, default: str = "未命名", max_len: int = 80) -> str:
-    """A file or folder name from outside text: no path separators, control or reserved
-    characters, no leading dots, bounded length."""
-    text = unicodedata.normalize("NFC", str(name or ""))
-    text = _UNSAFE_NAME.sub("_", text).strip(" ._")
-    return text[:max_len].rstrip(" ._") or default
+# ---------------------------------------------------------------- opening a copy
+
+
+class _LeanReader(WorksheetReader):
+    """Binds merged ranges as plain ranges: no MergedCell objects, no border re-formatting.
+    The copy keeps the borders the submitter's file already has, which is what it should show."""
+
+    def bind_merged_cells(self) -> None:
+        merged = self.parser.merged_cells
+        if merged:
+            self.ws.merged_cells = MultiCellRange([CellRange(m.ref) for m in merged.mergeCell])
+
+
+_LEAN = threading.Lock()
+
+
+@contextlib.contextmanager
+def _lean_merges() -> Iterator[None]:
+    """openpyxl's ExcelReader names its WorksheetReader as a module global and offers no hook, so
+    the lean reader is swapped in for the duration of one load (under a lock)."""
+    with _LEAN:
+        saved = _excel_reader.WorksheetReader
+        _excel_reader.WorksheetReader = _LeanReader
+        try:
+            yield
+        finally:
+            _excel_reader.WorksheetReader = saved
 
 
 def _open_copy(source: Path) -> tuple[Workbook, bool]:
     if source.suffix.lower() in OPENPYXL_SUFFIXES:
-        return load_workbook(source, keep_vba=False, keep_links=False), False
+        with _lean_merges():
+            wb = load_workbook(source, keep_vba=False, keep_links=False, data_only=True)
+        _disarm(wb)
+        return wb, False
     from python_calamine import CalamineWorkbook
 
     src = CalamineWorkbook.from_path(str(source))
     wb = Workbook()
     wb.remove(wb.active)
     for name in src.sheet_names:
-        ws = wb.create_sheet(title=name[:31])
+        ws = wb.create_sheet(title=excel_text(name)[0][:31] or "Sheet")
         for r, row in enumerate(src.get_sheet_by_name(name).to_python(skip_empty_area=False), 1):
             for c, value in enumerate(row, 1):
                 if value == "" or value is None:
@@ -101,12 +143,66 @@ def _open_copy(source: Path) -> tuple[Workbook, bool]:
     return wb, True
 
 
+def _plain_range(name) -> bool:
+    """A defined name that only points at cells of this workbook (print areas and titles, named
+    ranges); anything else (a function, an external or DDE reference) could act."""
+    text = str(name.attr_text or "")
+    return name.type == "RANGE" and "[" not in text and "|" not in text and "(" not in text
+
+
+def _literal(formula: str | None) -> bool:
+    """A data-validation bound that is a constant: a number or a quoted list."""
+    if formula is None:
+        return True
+    text = formula.strip()
+    if text.startswith('"') and text.endswith('"') and "|" not in text:
+        return True
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _disarm(wb: Workbook) -> None:
+    """Nothing in the copy may act when opened: see the module docstring."""
+    for key in [k for k, n in wb.defined_names.items() if not _plain_range(n)]:
+        del wb.defined_names[key]
+    for ws in wb.worksheets:
+        for key in [k for k, n in ws.defined_names.items() if not _plain_range(n)]:
+            del ws.defined_names[key]
+        ws._hyperlinks = []
+        ws.conditional_formatting = ConditionalFormattingList()
+        kept = [
+            dv
+            for dv in ws.data_validations.dataValidation
+            if _literal(dv.formula1) and _literal(dv.formula2)
+        ]
+        ws.data_validations = DataValidationList(dataValidation=kept)
+        for cell in ws._cells.values():
+            value = cell._value
+            if isinstance(value, str):
+                text, prefixed = ooxml_text(value)
+                if text != value:
+                    cell._value = text
+                if prefixed:
+                    cell.quotePrefix = True
+            if cell.data_type == "f":  # data_only leaves no formula; be sure of it
+                cell._value, cell.data_type = None, "n"
+            cell._hyperlink = None
+        ws.title = ooxml_text(ws.title)[0][:31] or ws.title
+
+
+# ---------------------------------------------------------------- marking
+
+
 def _sheet(wb: Workbook, name: str | None) -> Worksheet | None:
     if name and name in wb.sheetnames:
         return wb[name]
     if name:
+        want = display(name).strip().casefold()
         for ws in wb.worksheets:  # the reader may report a stripped or re-cased name
-            if ws.title.strip().casefold() == name.strip().casefold():
+            if ws.title.strip().casefold() in (name.strip().casefold(), want):
                 return ws
     return wb.worksheets[0] if len(wb.worksheets) == 1 else None
 
@@ -133,10 +229,10 @@ def _mark(ws: Worksheet, ref: str, notes: Sequence[CellNote]) -> bool:
         return False
     severity = "error" if any(n.severity == "error" for n in notes) else "warning"
     cell.fill = FILLS[severity]
-    text = "\n".join(f"【{SEVERITY_LABEL[n.severity]}】{n.message}" for n in notes)
+    text = "\n".join(f"【{SEVERITY_LABEL[n.severity]}】{display(n.message)}" for n in notes)
     if cell.comment is not None and cell.comment.text:
-        text = f"{cell.comment.text}\n{text}"
-    comment = Comment(text, config.load("office.yaml")["short_name"])
+        text = f"{ooxml_text(cell.comment.text)[0]}\n{text}"
+    comment = Comment(text, display(config.load("office.yaml")["short_name"]))
     comment.width = 360
     comment.height = min(400, 60 + 18 * (text.count("\n") + 1 + len(text) // 28))
     cell.comment = comment
@@ -144,31 +240,48 @@ def _mark(ws: Worksheet, ref: str, notes: Sequence[CellNote]) -> bool:
 
 
 def _list_sheet(wb: Workbook, notes: Iterable[CellNote]) -> None:
+    """「问题清单」: every note, printable on A4 portrait one page wide, header row repeated."""
     title = LIST_SHEET
     n = 1
     while title in wb.sheetnames:
         title, n = f"{LIST_SHEET}{n}", n + 1
     ws = wb.create_sheet(title)
-    ws.append(["表", "工作表", "单元格", "类别", "问题说明"])
-    for c in ws[1]:
-        c.font = Font(bold=True)
-    for note in notes:
-        ws.append([None] * 5)
-        r = ws.max_row
-        for col, value in enumerate(
-            (
-                note.form_name,
-                note.sheet or "",
-                note.cell or "",
-                SEVERITY_LABEL[note.severity],
-                note.message,
-            ),
-            1,
-        ):
-            put_text(ws.cell(r, col), value)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for col, head in enumerate(LIST_HEAD, 1):
+        cell = ws.cell(1, col)
+        put_text(cell, head)
+        cell.font = Font(bold=True)
+        cell.alignment = wrap
+    for r, note in enumerate(notes, 2):
+        parts = (
+            note.form_name,
+            note.sheet or "",
+            note.cell or "",
+            SEVERITY_LABEL[note.severity],
+            note.message,
+        )
+        for col, value in enumerate(parts, 1):
+            cell = ws.cell(r, col)
+            put_text(cell, value)
+            cell.alignment = wrap
         ws.cell(r, 4).fill = FILLS[note.severity]
-    for letter, width in zip("ABCDE", (8, 16, 10, 8, 90), strict=True):
-        ws.column_dimensions[letter].width = width
+        # Row heights for the wrapped text (spreadsheets do not grow rows of a written file):
+        # a CJK character takes two width units.
+        lines = max(
+            -(-len(display(value)) * 2 // (width - 1))
+            for value, width in zip(parts, LIST_WIDTHS, strict=True)
+        )
+        ws.row_dimensions[r].height = max(1, lines) * LIST_LINE_PT + 4
+    for i, width in enumerate(LIST_WIDTHS):
+        ws.column_dimensions["ABCDE"[i]].width = width
+    ws.page_setup.orientation = "portrait"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.print_title_rows = "1:1"
+    ws.freeze_panes = "A2"
 
 
 def annotate(source: Path, notes: Sequence[CellNote], out_path: Path) -> AnnotatedCopy | None:
@@ -188,6 +301,10 @@ def annotate(source: Path, notes: Sequence[CellNote], out_path: Path) -> Annotat
     marked = sum(_mark(wb[sheet], ref, group) for (sheet, ref), group in by_cell.items())
     _list_sheet(wb, notes)
     out_path = out_path.with_suffix(".xlsx")
-    with atomic_path(out_path) as tmp:
-        wb.save(tmp)
+    try:
+        with atomic_path(out_path) as tmp:
+            wb.save(tmp)
+    except Exception as exc:  # whatever openpyxl cannot write of a hostile file: no copy
+        log.warning("cannot write the annotated copy of %s: %s", source, exc)
+        return None
     return AnnotatedCopy(out_path, values_only, marked)

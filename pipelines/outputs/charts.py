@@ -31,19 +31,74 @@ RISK_COLOURS = {
     "blue": ("蓝色", "#1f77b4"),
 }
 UNASSESSED = ("未评定", "#c7c7c7")
+# reporting_status.state → its colour in the timeliness chart (words: calendar.yaml states).
 TIMELINESS = {
-    "on_time": ("按时", "#2ca02c"),
-    "late": ("逾期", "#ff7f0e"),
-    "missing": ("未报", "#d62728"),
+    "on_time": "#2ca02c",
+    "late": "#ff7f0e",
+    "sent_back": "#9467bd",
+    "missing": "#d62728",
+    "not_due": "#c7c7c7",
 }
-PLOT_CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["toImage"]}
+# The toolbar a reader needs: save the chart as a picture, put the axes back. Nothing that
+# uploads (plotly's "Share chart" sends the figure to Plotly Cloud: never for government data),
+# edits or links out; every word in Chinese (LOCALE).
+MODEBAR = ["toImage", "resetScale2d"]
+MODEBAR_REMOVED = [
+    "zoom2d", "pan2d", "select2d", "lasso2d", "zoomIn2d", "zoomOut2d", "autoScale2d",
+    "hoverClosestCartesian", "hoverCompareCartesian", "toggleSpikelines", "toggleHover",
+    "sendDataToCloud", "editInChartStudio", "downloadJson", "drawline", "drawopenpath",
+    "drawclosedpath", "drawcircle", "drawrect", "eraseshape",
+]  # fmt: skip
+PLOT_CONFIG = {
+    "displaylogo": False,
+    "responsive": True,
+    "locale": "zh-CN",
+    "showSendToCloud": False,
+    "plotlyServerURL": "",
+    "modeBarButtons": [MODEBAR],
+    "modeBarButtonsToRemove": MODEBAR_REMOVED,
+    "toImageButtonOptions": {"format": "png", "filename": "图表", "scale": 2},
+}
+# plotly.js's words a reader can meet with this toolbar (hover titles, notices, double-click
+# hints), and its date and number format, in Chinese. Registered as plotly's own locale module.
+LOCALE = {
+    "moduleType": "locale",
+    "name": "zh-CN",
+    "dictionary": {
+        "Download plot as a PNG": "下载为图片（PNG）",
+        "Download plot": "下载图表",
+        "Preparing image - this may take a few seconds": "正在生成图片，请稍候",
+        "Image download succeeded": "图片已下载",
+        "Sorry, there was a problem downloading your image!": "图片下载失败，请重试",
+        "Reset axes": "恢复原始比例",
+        "Autoscale": "自动调整比例",
+        "Reset": "恢复",
+        "Double-click to zoom back out": "双击恢复原始比例",
+        "Double-click on legend to isolate one trace": "双击图例可只看这一项",
+        "Produced with Plotly.js": "",
+        "trace": "系列",
+    },
+    "format": {
+        "days": ["星期日", "星期一", "星期二", "星期三", "星期四", "星期五", "星期六"],
+        "shortDays": ["周日", "周一", "周二", "周三", "周四", "周五", "周六"],
+        "months": [f"{m}月" for m in range(1, 13)],
+        "shortMonths": [f"{m}月" for m in range(1, 13)],
+        "date": "%Y-%m-%d",
+        "decimal": ".",
+        "thousands": ",",
+        "grouping": [3],
+        "currency": ["¥", ""],
+    },
+}
 
 
 @cache
 def plotly_js() -> str:
     """The plotly.js bundle shipped with plotly.py, to be inlined once per report (read from
-    the package once per process)."""
-    return plotly.offline.get_plotlyjs()
+    the package once per process), followed by the Chinese locale, so the file needs nothing
+    from the network."""
+    register = f"\nPlotly.register({json.dumps(LOCALE, ensure_ascii=False)});"
+    return plotly.offline.get_plotlyjs() + register + '\nPlotly.setPlotConfig({locale: "zh-CN"});'
 
 
 def to_div(fig: Figure, div_id: str) -> str:
@@ -105,20 +160,27 @@ def _figure(
     }
 
 
-def _bar(x: list[Any], y: list[Any], name: str, colour: str) -> dict[str, Any]:
-    return {"marker": {"color": colour}, "name": name, "x": x, "y": y, "type": "bar"}
+def _bar(x: list[Any], y: list[Any], name: str, colour: str, unit: str) -> dict[str, Any]:
+    return {
+        "hovertemplate": f"%{{x}}：%{{y}} {unit}<extra>%{{fullData.name}}</extra>",
+        "marker": {"color": colour},
+        "name": name,
+        "x": x,
+        "y": y,
+        "type": "bar",
+    }
 
 
 def risk_by_street(frame: pl.DataFrame, title: str) -> Figure:
     """Stacked risk colours per 街道 (columns: unit, red, orange, yellow, blue, base)."""
     units = _labels(frame["unit"].to_list())
     traces = [
-        _bar(units, frame[key].to_list(), label, colour)
+        _bar(units, frame[key].to_list(), label, colour, "家")
         for key, (label, colour) in RISK_COLOURS.items()
     ]
     assessed = frame.select(pl.sum_horizontal(*RISK_COLOURS)).to_series()
     rest = (frame["base"] - assessed).clip(lower_bound=0).to_list()
-    traces.append(_bar(units, rest, *UNASSESSED))
+    traces.append(_bar(units, rest, *UNASSESSED, "家"))
     return _figure(traces, title, barmode="stack", yaxis={"title": {"text": "企业数（家）"}})
 
 
@@ -148,6 +210,7 @@ def progress_vs_pace(frame: pl.DataFrame, pace: float, title: str) -> Figure:
         "yref": "y",
     }
     top = max([pace, *frame["share"].drop_nulls().to_list()])
+    units = _labels(frame["unit"].unique(maintain_order=True).to_list())
     return _figure(
         traces,
         title,
@@ -155,6 +218,7 @@ def progress_vs_pace(frame: pl.DataFrame, pace: float, title: str) -> Figure:
         shapes=[pace_line],
         annotations=[pace_label],
         barmode="group",
+        xaxis={"type": "category", "categoryorder": "array", "categoryarray": units},
         yaxis={
             "title": {"text": "完成目标比例"},
             "tickformat": ".0%",
@@ -186,12 +250,14 @@ def closure_trend(frame: pl.DataFrame, title: str) -> Figure:
     )
 
 
-def timeliness(frame: pl.DataFrame, title: str) -> Figure:
-    """Returns owed per quarter by outcome (columns: quarter, on_time, late, missing)."""
+def timeliness(frame: pl.DataFrame, title: str, words: dict[str, str]) -> Figure:
+    """Returns owed per quarter by collection-window state (columns: quarter and one per
+    TIMELINESS state); `words` names the states. States no quarter has are left out."""
     quarters = frame["quarter"].to_list()
     traces = [
-        _bar(quarters, frame[key].to_list(), label, colour)
-        for key, (label, colour) in TIMELINESS.items()
+        _bar(quarters, frame[key].to_list(), words[key], colour, "份")
+        for key, colour in TIMELINESS.items()
+        if frame[key].sum()
     ]
     return _figure(
         traces,

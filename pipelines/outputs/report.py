@@ -1,17 +1,19 @@
 """The leaders' quarterly progress report: one self-contained HTML file per quarter.
 
-Every figure is read from the warehouse's indicator views (never recomputed from raw values
-here), so the report, the notebooks and the consolidated return agree. Territorial (街道) and
+The figures come from the indicator views (`report_data.gather`); this module words them
+(findings), shapes them into tables and charts and renders the page. Territorial (街道) and
 sectoral (区安委会成员单位) figures are shown side by side and never added together. The file
-embeds plotly.js once and references nothing outside itself, so it opens offline, on a phone,
-and prints on A4.
+embeds plotly.js once and references nothing outside itself, so it opens offline, on a phone, and
+prints on A4 (report.css: no forced page breaks, headings kept with what follows).
+
+Early in a collection window a quarter may have nothing accepted yet: the report then says what
+has and has not arrived (未到期 / 已报送 / 退回待重报 …) instead of showing empty figures.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -24,12 +26,19 @@ from pipelines import config, periods
 from pipelines.forms import FORM_IDS, get_form
 from pipelines.fsio import atomic_write_text
 from pipelines.outputs import charts, tables
+from pipelines.outputs.appendix import assumptions, unlisted_assumption_files
+from pipelines.outputs.report_data import STATES, TYPES, ReportData, gather, state_words
+from pipelines.outputs.tables import NA, NO_RETURN, count, percent
 from pipelines.registry import DEPT, STREET, load_registry
+from pipelines.sanitize import for_template
+
+__all__ = ["ReportData", "figures", "findings", "gather", "render_report", "write_report"]
 
 TEMPLATES = Path(__file__).with_name("report_templates")
-TYPES = (STREET, DEPT)
 TYPE_LABEL = {STREET: "街道（属地口径）", DEPT: "区安委会成员单位（行业口径）"}
 SHORT_TYPE = {STREET: "街道", DEPT: "成员单位"}
+UNKNOWN_UNIT = "（未识别单位）"
+ISSUE_ROWS = 60  # issues listed in the appendix; the letters hold every one
 
 
 def report_path(reports_dir: Path, quarter: str) -> Path:
@@ -45,8 +54,7 @@ def write_report(
     out = Path(out_path)
     if out.suffix.lower() != ".html":
         out = out / f"进展报告_{quarter}.html" if out.name == quarter else report_path(out, quarter)
-    html = render_report(con, quarter, today=today)
-    return atomic_write_text(out, html)
+    return atomic_write_text(out, render_report(con, quarter, today=today))
 
 
 def render_report(
@@ -55,9 +63,8 @@ def render_report(
     """The report as one HTML string."""
     from pipelines.office import read as office  # the office's decisions (appendix three)
 
-    office.set_as_of(con, today)  # the views' "today" (reporting_status.due) is the report's date
-    data = gather(con, quarter)
-    context = _context(data, today or dt.date.today())
+    data = gather(con, quarter, today=today or dt.date.today())
+    context = _context(data)
     context["office_actions"] = office.actions_for_report(con, quarter)
     return _environment().get_template("report.html.j2").render(**context)
 
@@ -65,123 +72,35 @@ def render_report(
 @cache
 def _environment() -> jinja2.Environment:
     """One environment per process, so the template is compiled once, not once per quarter
-    (it still reloads when the file changes)."""
+    (it still reloads when the file changes). Every value is made visible (sanitize) and
+    escaped; None prints as nothing."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=for_template,
     )
     env.filters["pct"] = _pct
     env.filters["num"] = _num
+    env.filters["cn_date"] = _cn_date
     return env
 
 
-# ---------------------------------------------------------------- reading the views
-
-
-def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> pl.DataFrame:
-    cur = con.execute(sql, params)
-    cols = [d[0] for d in cur.description]
-    rows = cur.fetchall()
-    return pl.DataFrame(rows, schema=cols, orient="row", infer_schema_length=None)
-
-
-@dataclass
-class ReportData:
-    """What the report shows, read once from the warehouse views."""
-
-    quarter: periods.Quarter
-    reporting: pl.DataFrame  # reporting_status, returns owed, quarters up to this one
-    targets: pl.DataFrame  # target_progress, this quarter, 街道 and district rows
-    risk: pl.DataFrame  # risk_distribution, this and the previous quarter
-    closure: pl.DataFrame  # hazard_closure, quarters up to this one
-    venue_hazards: pl.DataFrame  # 表四 self-inspection per category (unit_values), this quarter
-    scores: pl.DataFrame  # performance_scores, this quarter
-    issues: pl.DataFrame  # open issues of this quarter's current returns
-    submitters: pl.DataFrame  # the registry's 街道 and member departments
-
-
-def gather(con: duckdb.DuckDBPyConnection, quarter: str) -> ReportData:
-    q = periods.Quarter.parse(quarter)
-    return ReportData(
-        quarter=q,
-        reporting=_frame(
-            con,
-            """select quarter, submitter, submitter_type, form, received, accepted, on_time,
-                      late, missing, versions, status_label
-               from reporting_status where expected and quarter <= ?""",
-            [quarter],
-        ),
-        targets=_frame(
-            con,
-            """select level, submitter, measure, measure_label, unit, actual, target, share,
-                      pace, status
-               from target_progress where quarter = ?""",
-            [quarter],
-        ),
-        risk=_frame(
-            con,
-            """select level, quarter, submitter_type, submitter, form, category, category_label,
-                      base, red, orange, yellow, blue, assessed, coverage
-               from risk_distribution where quarter in (?, ?)""",
-            [quarter, str(q.prev())],
-        ),
-        closure=_frame(
-            con,
-            """select level, quarter, submitter_type, submitter, form, kind, found, fixed, rate
-               from hazard_closure where quarter <= ?""",
-            [quarter],
-        ),
-        venue_hazards=_frame(
-            con,
-            """select row_key as category,
-                      sum(value) filter (where column_id = 'hazards_found') as found,
-                      sum(value) filter (where column_id = 'hazards_fixed') as fixed
-               from unit_values
-               where quarter = ? and form = 'form4' and submitter_type = ?
-               group by row_key""",
-            [quarter, STREET],
-        ),
-        scores=_scores(con, quarter),
-        issues=_frame(
-            con,
-            """select s.submitter, s.form, s.original_name, i.severity, i.cell, i.message
-               from validation_issues i join submissions s using (submission_id)
-               where s.quarter = ? and i.status = 'open' and s.superseded_by is null
-               order by s.submitter, s.form, i.severity, i.cell""",
-            [quarter],
-        ),
-        submitters=_frame(
-            con,
-            "select submitter, submitter_type from submitters where submitter_type in (?, ?)",
-            list(TYPES),
-        ),
-    )
-
-
-def _scores(con: duckdb.DuckDBPyConnection, quarter: str) -> pl.DataFrame:
-    return _frame(
-        con,
-        f"""select submitter, submitter_type, {", ".join(tables.SCORE_PARTS)}, score,
-                   rank_in_type
-            from performance_scores where quarter = ?""",
-        [quarter],
-    )
-
-
-# ---------------------------------------------------------------- figures and findings
+# ---------------------------------------------------------------- small helpers
 
 
 def _pct(value: float | None, digits: int = 1) -> str:
-    return "—" if value is None else f"{value:.{digits}%}"
+    return percent(value, digits)
 
 
 def _num(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+    return tables.amount(value)
+
+
+def _cn_date(day: dt.date | dt.datetime | None) -> str:
+    return "" if day is None else f"{day.year}年{day.month}月{day.day}日"
 
 
 def _ratio(num: float | None, den: float | None) -> float | None:
@@ -203,38 +122,85 @@ def _type_totals(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.filter(pl.col("level") == "type_total")
 
 
+def _now(data: ReportData) -> pl.DataFrame:
+    return data.reporting.filter(pl.col("quarter") == str(data.quarter))
+
+
+def _official(data: ReportData, form: str) -> set[str]:
+    """Units with an accepted (official) return of `form` this quarter."""
+    now = _now(data).filter((pl.col("form") == form) & pl.col("accepted"))
+    return set(now["submitter"].to_list())
+
+
 # target_progress.status (target_status_bands) → the CSS/table class
 STATUS_KEY = {label: key for key, label in tables.STATUS_LABEL.items()}
 
 
+def _band(ratio: float | None) -> str | None:
+    """The status key of a share ÷ pace ratio, by targets.yaml › status."""
+    if ratio is None:
+        return None
+    bands = config.load("targets.yaml")["status"]
+    if ratio >= float(bands["ahead"]):
+        return "ahead"
+    return "on_track" if ratio >= float(bands["on_track"]) else "behind"
+
+
+# ---------------------------------------------------------------- the first screen
+
+
 def reporting_summary(reporting: pl.DataFrame, quarter: str) -> dict[str, Any]:
-    """Returns owed this quarter: rates as in reporting_summary (accepted ÷ owed, on time ÷
-    owed), counted over returns, which are the same thing for both submitter types."""
+    """Returns owed this quarter, by collection-window state. Rates count only what is due
+    (reporting_status.due): accepted ÷ due and on time ÷ due, None while nothing is due."""
     now = reporting.filter(pl.col("quarter") == quarter)
-    count = {c: now.filter(pl.col(c)).height for c in ("received", "accepted", "on_time", "late")}
-    owed = now.height
+    due = now.filter(pl.col("due"))
+    states = Counter(now["state"].to_list())
     by_type = {
-        t: _ratio(part.filter(pl.col("accepted")).height, part.height)
+        t: _ratio(part.filter(pl.col("state") == "on_time").height, part.height)
         for t in TYPES
-        if (part := now.filter(pl.col("submitter_type") == t)).height
+        if (part := due.filter(pl.col("submitter_type") == t)).height
     }
     return {
-        "owed": owed,
-        **count,
-        "not_received": owed - count["received"],
-        "rejected": count["received"] - count["accepted"],
-        "reporting_rate": _ratio(count["accepted"], owed),
-        "on_time_rate": _ratio(count["on_time"], owed),
-        "by_type": by_type,
+        "owed": now.height,
+        "due": due.height,
+        "received": now.filter(pl.col("received")).height,
+        "accepted": now.filter(pl.col("accepted")).height,
+        "due_accepted": due.filter(pl.col("accepted")).height,
+        "states": {s: states.get(s, 0) for s in STATES},
+        "held": now.filter(pl.col("received_after_lock")).height,
+        "reporting_rate": _ratio(due.filter(pl.col("accepted")).height, due.height),
+        "on_time_rate": _ratio(due.filter(pl.col("state") == "on_time").height, due.height),
+        "on_time_by_type": by_type,
     }
 
 
 def district_targets(targets: pl.DataFrame) -> list[dict[str, Any]]:
-    """The district rows of target_progress (the 街道 summed by the view)."""
+    """The district rows of target_progress (the 街道 summed by the view), each also against the
+    notice's district goal (「…以上」): goal_share and goal_status (done once reached), which is
+    the status the report gives the district."""
     rows = targets.filter(pl.col("level") == "district").to_dicts()
     order = {k: i for i, k in enumerate(config.load("targets.yaml")["measures"])}
     rows.sort(key=lambda r: order.get(r["measure"], len(order)))
-    return [{**r, "status_key": STATUS_KEY.get(r["status"] or "")} for r in rows]
+    out = []
+    for r in rows:
+        goal, actual, pace = r.get("district_goal"), r.get("actual"), r.get("pace")
+        goal_share = _ratio(actual or 0.0, goal) if goal else None
+        if goal_share is None:
+            goal_status = STATUS_KEY.get(r["status"] or "")
+        elif goal_share >= 1:
+            goal_status = "done"
+        else:
+            goal_status = _band(_ratio(goal_share, pace))
+        out.append(
+            {
+                **r,
+                "status_key": STATUS_KEY.get(r["status"] or ""),
+                "goal_share": goal_share,
+                "goal_status": goal_status,
+                "goal_status_label": tables.STATUS_LABEL.get(goal_status or "", "无任务"),
+            }
+        )
+    return out
 
 
 def risk_summary(risk: pl.DataFrame, quarter: str) -> dict[str, Any]:
@@ -255,6 +221,9 @@ def closure_summary(closure: pl.DataFrame, quarter: str) -> dict[str, dict[str, 
     return {r["submitter_type"]: r for r in now.to_dicts()}
 
 
+# ---------------------------------------------------------------- findings
+
+
 def _report_cfg() -> dict[str, Any]:
     return config.load("assumptions.yaml")["report"]
 
@@ -268,10 +237,29 @@ def _per_unit(frame: pl.DataFrame) -> list[tuple[str, pl.DataFrame]]:
     return [(name, part) for (name,), part in groups.items()]
 
 
+def _unit_forms(frame: pl.DataFrame) -> list[str]:
+    return [f"{n}（{_form_names(p['form'].to_list())}）" for n, p in _per_unit(frame)]
+
+
 def findings(data: ReportData) -> list[str]:
     """Plain-language findings, most pressing first; each names units and numbers."""
     q = str(data.quarter)
     out: list[str] = []
+    now = _now(data)
+
+    waiting = now.filter(pl.col("state") == "not_due")
+    if waiting.height:
+        due = periods.due_date(data.quarter)
+        got = now.filter(pl.col("received")).height
+        head = f"本季度报送截止日为 {_cn_date(due)}，截至 {_cn_date(data.today)} 尚未到期"
+        if got == 0:
+            out.append(f"{head}，尚未收到本季度的报表（应报 {now.height} 份）。")
+        else:
+            parts = _unit_forms(waiting)
+            out.append(
+                f"{head}：应报 {now.height} 份，已收到 {got} 份；尚有 {len(parts)} 个单位的 "
+                f"{waiting.height} 份报表未收到：{'、'.join(parts)}。"
+            )
 
     behind = _units(data.targets).filter(pl.col("status") == tables.STATUS_LABEL["behind"])
     for name, part in _per_unit(behind):
@@ -282,19 +270,28 @@ def findings(data: ReportData) -> list[str]:
         )
         out.append(f"{name}十百千万进度落后于时序进度（{_pct(part['pace'].max(), 0)}）：{items}。")
 
-    now = data.reporting.filter(pl.col("quarter") == q)
-    absent = now.filter(~pl.col("received"))
+    absent = now.filter(pl.col("state") == "missing")
     if absent.height:
-        parts = [f"{n}（{_form_names(p['form'].to_list())}）" for n, p in _per_unit(absent)]
+        parts = _unit_forms(absent)
         out.append(f"{len(parts)} 个单位共 {absent.height} 份报表未报送：{'、'.join(parts)}。")
-    rejected = now.filter(pl.col("received") & ~pl.col("accepted"))
-    if rejected.height:
-        parts = [f"{n}（{_form_names(p['form'].to_list())}）" for n, p in _per_unit(rejected)]
-        out.append(f"{rejected.height} 份报表未通过校验、待更正后重报：{'、'.join(parts)}。")
-    late = now.filter(pl.col("late"))
+    sent_back = now.filter(pl.col("state") == "sent_back")
+    if sent_back.height:
+        parts = _unit_forms(sent_back)
+        out.append(f"{sent_back.height} 份报表未通过校验、待更正后重报：{'、'.join(parts)}。")
+    late = now.filter(pl.col("state") == "late")
     if late.height:
-        parts = [f"{n}（{_form_names(p['form'].to_list())}）" for n, p in _per_unit(late)]
-        out.append(f"逾期报送 {late.height} 份：{'、'.join(parts)}。")
+        out.append(f"逾期报送 {late.height} 份：{'、'.join(_unit_forms(late))}。")
+    held = now.filter(pl.col("received_after_lock"))
+    if held.height:
+        out.append(
+            f"本季度审核锁定后收到 {held.height} 份报表（重新开放前不采用）："
+            f"{'、'.join(_unit_forms(held))}。"
+        )
+    if data.unassigned:
+        out.append(
+            f"{len(data.unassigned)} 个文件未能识别出报送单位，未计入任何单位，详见附录一"
+            "「未识别报送单位的文件」。"
+        )
 
     cfg = _report_cfg()
     low, floor = float(cfg["low_closure_rate"]), float(cfg["min_hazards_for_closure"])
@@ -307,7 +304,7 @@ def findings(data: ReportData) -> list[str]:
     )
     if weak.height:
         items = "、".join(
-            f"{r['submitter']}（{_pct(r['rate'])}，{_num(r['found'] - r['fixed'])} 条未整改）"
+            f"{r['submitter']}（{_pct(r['rate'])}，{count(r['found'] - r['fixed'])} 条未整改）"
             for r in _sorted(weak).iter_rows(named=True)
         )
         out.append(f"自查隐患整改率低于 {_pct(low, 0)}：{items}。")
@@ -331,14 +328,14 @@ def _red_rises(risk: pl.DataFrame, q: str, prev: str) -> list[str]:
         rose = now.join(before, on="submitter").filter(pl.col("red") > pl.col("red_prev"))
         if rose.height:
             items = "、".join(
-                f"{r['submitter']} {_num(r['red_prev'])}→{_num(r['red'])} 家"
+                f"{r['submitter']} {count(r['red_prev'])}→{count(r['red'])} 家"
                 for r in _sorted(rose).iter_rows(named=True)
             )
             out.append(f"{what}较上季度增加：{items}。")
     return out
 
 
-# ---------------------------------------------------------------- tables and charts
+# ---------------------------------------------------------------- tables
 
 
 def _first_by(frame: pl.DataFrame, *keys: str) -> dict[tuple[Any, ...], dict[str, Any]]:
@@ -350,35 +347,55 @@ def _first_by(frame: pl.DataFrame, *keys: str) -> dict[tuple[Any, ...], dict[str
     return out
 
 
-def _target_wide(targets: pl.DataFrame) -> pl.DataFrame:
-    rows = []
-    streets = _sorted(_units(targets).select("submitter").unique())["submitter"].to_list()
-    by_unit = _first_by(targets, "submitter", "measure")
-    district = _first_by(targets.filter(pl.col("level") == "district"), "measure")
-    measures = _measure_labels(targets)
-    for name in [*streets, None]:
-        row: dict[str, Any] = {"unit": name or "全区（街道合计）"}
-        for key, _ in measures:
-            r = district.get((key,), {}) if name is None else by_unit.get((name, key), {})
-            has_task = bool(r.get("target"))
-            row |= {
-                f"{key}_actual": r.get("actual") if has_task else None,
-                f"{key}_target": r.get("target") if has_task else None,
-                f"{key}_share": r.get("share"),
-                f"{key}_status": STATUS_KEY.get(r.get("status") or ""),
-            }
-        rows.append(row)
-    return pl.DataFrame(rows, infer_schema_length=None)
-
-
 def _measure_labels(targets: pl.DataFrame) -> list[tuple[str, str]]:
     """(measure, 「label（unit）」) in configuration order."""
-    labels = {
-        r["measure"]: f"{r['measure_label']}（{r['unit']}）"
-        for r in targets.select("measure", "measure_label", "unit").unique().to_dicts()
+    cfg = config.load("targets.yaml")["measures"]
+    return [(m, f"{spec['label']}（{spec['unit']}）") for m, spec in cfg.items()]
+
+
+def _target_cells(r: dict[str, Any], reported: bool) -> dict[str, str | None]:
+    """One unit × measure of the targets table: 「—」 without a task, 「未报」 without 表二."""
+    if not r.get("target"):
+        return {"actual": NA, "target": NA, "share": NA, "status": None}
+    if not reported:
+        return {"actual": NO_RETURN, "target": count(r["target"]), "share": NO_RETURN,
+                "status": None}  # fmt: skip
+    return {
+        "actual": count(r.get("actual")),
+        "target": count(r["target"]),
+        "share": percent(r.get("share")),
+        "status": STATUS_KEY.get(r.get("status") or ""),
     }
-    order = {k: i for i, k in enumerate(config.load("targets.yaml")["measures"])}
-    return [(m, labels[m]) for m in sorted(labels, key=lambda m: (order.get(m, len(order)), m))]
+
+
+def _target_wide(data: ReportData) -> pl.DataFrame:
+    streets = _sorted(data.submitters.filter(pl.col("submitter_type") == STREET))["submitter"]
+    reported = _official(data, "form2")
+    by_unit = _first_by(data.targets, "submitter", "measure")
+    district = {r["measure"]: r for r in district_targets(data.targets)}
+    measures = _measure_labels(data.targets)
+    rows = []
+    for name in streets.to_list():
+        row: dict[str, Any] = {"unit": name, "kind": "street"}
+        for key, _ in measures:
+            cells = _target_cells(by_unit.get((name, key), {}), name in reported)
+            row |= {f"{key}_{part}": v for part, v in cells.items()}
+        rows.append(row)
+    total: dict[str, Any] = {"unit": "全区（附件1任务合计）", "kind": "district"}
+    goal: dict[str, Any] = {"unit": "全区（通知目标）", "kind": "goal"}
+    for key, _ in measures:
+        r = district.get(key, {})
+        cells = _target_cells(r, bool(reported))
+        total |= {f"{key}_{part}": v for part, v in cells.items()}
+        g = r.get("district_goal")
+        goal |= {
+            f"{key}_actual": count(r.get("actual")) if reported else NO_RETURN,
+            f"{key}_target": f"≥{count(g)}" if g else NA,
+            f"{key}_share": percent(r.get("goal_share")) if g and reported else NA,
+            f"{key}_status": r.get("goal_status") if g and reported else None,
+        }
+    rows += [total, goal]
+    return pl.DataFrame(rows, infer_schema_length=None)
 
 
 KIND_FORMS = {"self_inspection": "form1", "inspection": "form3", "penalty": "form3"}
@@ -389,6 +406,7 @@ def _closure_wide(data: ReportData) -> pl.DataFrame:
         data.closure.filter(pl.col("quarter") == str(data.quarter)),
         *("submitter_type", "submitter", "kind", "form"),
     )
+    reported = {form: _official(data, form) for form in set(KIND_FORMS.values())}
     rows = []
     for t in TYPES:
         members = _sorted(data.submitters.filter(pl.col("submitter_type") == t))["submitter"]
@@ -396,10 +414,16 @@ def _closure_wide(data: ReportData) -> pl.DataFrame:
             row: dict[str, Any] = {"unit": name, "unit_type": TYPE_LABEL[t]}
             for kind, form in KIND_FORMS.items():
                 r = now.get((t, name, kind, form), {})
+                is_total = name.endswith("合计")
+                missing = NO_RETURN if not is_total and name not in reported[form] else NA
+                if is_total and not reported[form]:
+                    missing = NO_RETURN
                 row |= {
-                    f"{kind}_found": r.get("found"),
-                    f"{kind}_fixed": r.get("fixed"),
-                    f"{kind}_rate": r.get("rate"),
+                    f"{kind}_found": count(r.get("found"), missing),
+                    f"{kind}_fixed": count(r.get("fixed"), missing),
+                    f"{kind}_rate": percent(r.get("rate"), 1, missing),
+                    f"{kind}_rate_value": r.get("rate"),
+                    f"{kind}_found_value": r.get("found"),
                 }
             rows.append(row)
     return pl.DataFrame(rows, infer_schema_length=None)
@@ -407,41 +431,57 @@ def _closure_wide(data: ReportData) -> pl.DataFrame:
 
 def _venues_frame(data: ReportData) -> pl.DataFrame:
     """九小场所 per category over the 街道: risk from risk_distribution (type total), hazards
-    from unit_values (hazard_closure keeps only the 总数 row)."""
-    risk = _type_totals(data.risk).filter(
-        (pl.col("quarter") == str(data.quarter))
-        & (pl.col("form") == "form4")
-        & (pl.col("submitter_type") == STREET)
+    from unit_values (hazard_closure keeps only the 总数 row); display texts."""
+    risk = _first_by(
+        _type_totals(data.risk).filter(
+            (pl.col("quarter") == str(data.quarter))
+            & (pl.col("form") == "form4")
+            & (pl.col("submitter_type") == STREET)
+        ),
+        "category",
     )
-    keys = [r.key for r in get_form("form4").rows]
-    frame = (
-        pl.DataFrame({"category": keys, "label": [get_form("form4").row(k).label for k in keys]})
-        .join(
-            risk.select("category", "base", "red", "orange", "yellow", "blue", "coverage"),
-            on="category",
-            how="left",
+    hazards = _first_by(data.venue_hazards, "category")
+    form4 = get_form("form4")
+    rows = []
+    for r in form4.rows:
+        k, h = risk.get((r.key,), {}), hazards.get((r.key,), {})
+        found, fixed = h.get("found"), h.get("fixed")
+        rows.append(
+            {
+                "category": r.label,
+                **{c: count(k.get(c)) for c in ("base", "red", "orange", "yellow", "blue")},
+                "coverage": percent(k.get("coverage"), 1),
+                "found": count(found),
+                "fixed": count(fixed),
+                "rate": percent(_ratio(fixed, found), 1),
+            }
         )
-        .join(data.venue_hazards, on="category", how="left")
-        .with_columns(rate=pl.col("fixed") / pl.col("found"))
-    )
-    return frame.drop("category").rename({"label": "category"})
+    return pl.DataFrame(rows)
 
 
 def _scores_frame(data: ReportData) -> pl.DataFrame:
-    return _sorted(data.scores).select(
-        pl.col("submitter").alias("unit"),
-        pl.col("submitter_type").replace_strict(TYPE_LABEL, default=None).alias("unit_type"),
-        *(pl.col(c).cast(pl.Float64) for c in tables.SCORE_PARTS),
-        pl.col("score").cast(pl.Float64),
-        "rank_in_type",
-    )
+    rows = []
+    for r in _sorted(data.scores).iter_rows(named=True):
+        rows.append(
+            {
+                "unit": r["submitter"],
+                "unit_type": TYPE_LABEL.get(r["submitter_type"], r["submitter_type"]),
+                **{c: percent(r[c]) for c in tables.SCORE_PARTS},
+                "score": NA if r["score"] is None else f"{r['score']:.1f}",
+                "rank_in_type": count(r["rank_in_type"]),
+            }
+        )
+    return pl.DataFrame(rows)
 
 
 def _quality_frame(data: ReportData) -> pl.DataFrame:
-    now = data.reporting.filter(pl.col("quarter") == str(data.quarter))
     labels: dict[str, dict[str, str]] = defaultdict(dict)
-    for name, form, label in now.select("submitter", "form", "status_label").iter_rows():
-        labels[name][form] = label
+    held_word = config.load("calendar.yaml")["collection"]["received_after_lock"]
+    for r in _now(data).iter_rows(named=True):
+        label = r["state_label"] or ""
+        if r["received_after_lock"]:
+            label += f"（{held_word}）"
+        labels[r["submitter"]][r["form"]] = label
     counts = Counter(data.issues.select("submitter", "severity").iter_rows())
     rows = []
     for t in TYPES:
@@ -455,7 +495,14 @@ def _quality_frame(data: ReportData) -> pl.DataFrame:
                     "warnings": counts[name, "warning"],
                 }
             )
-    return pl.DataFrame(rows, infer_schema_length=None)
+    return pl.DataFrame(
+        rows,
+        schema={"unit": pl.String, "unit_type": pl.String, **dict.fromkeys(FORM_IDS, pl.String),
+                "errors": pl.Int64, "warnings": pl.Int64},
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------- charts
 
 
 def _unit_risk(data: ReportData, submitter_type: str) -> pl.DataFrame:
@@ -467,6 +514,10 @@ def _unit_risk(data: ReportData, submitter_type: str) -> pl.DataFrame:
     return _sorted(part).rename({"submitter": "unit"})
 
 
+def _quarter_label(quarter: str) -> str:
+    return periods.Quarter.parse(quarter).label
+
+
 def _closure_series(data: ReportData) -> pl.DataFrame:
     totals = _type_totals(data.closure).filter(pl.col("kind") == "self_inspection")
     series = {
@@ -476,36 +527,26 @@ def _closure_series(data: ReportData) -> pl.DataFrame:
     }
     rows = [
         {
-            "quarter": r["quarter"],
+            "quarter": _quarter_label(r["quarter"]),
+            "order": r["quarter"],
             "series": series[(r["form"], r["submitter_type"])],
             "rate": r["rate"],
         }
         for r in totals.to_dicts()
         if (r["form"], r["submitter_type"]) in series and r["rate"] is not None
     ]
-    return pl.DataFrame(
-        rows, schema={"quarter": pl.String, "series": pl.String, "rate": pl.Float64}
-    )
+    schema = {"quarter": pl.String, "order": pl.String, "series": pl.String, "rate": pl.Float64}
+    return pl.DataFrame(rows, schema=schema).sort("order").drop("order")
 
 
 def _timeliness_frame(reporting: pl.DataFrame) -> pl.DataFrame:
-    return (
-        reporting.group_by("quarter")
-        .agg(
-            on_time=pl.col("on_time").sum(),
-            late=pl.col("late").sum(),
-            missing=pl.col("missing").sum(),
-        )
-        .sort("quarter")
-    )
-
-
-def _charts(data: ReportData) -> dict[str, str]:
-    return {name: charts.to_div(fig, f"chart-{name}") for name, fig in figures(data).items()}
+    counts = {s: pl.col("state").eq(s).sum().cast(pl.Int64).alias(s) for s in charts.TIMELINESS}
+    frame = reporting.group_by("quarter").agg(*counts.values()).sort("quarter")
+    return frame.with_columns(pl.col("quarter").map_elements(_quarter_label, pl.String))
 
 
 def figures(data: ReportData) -> dict[str, charts.Figure]:
-    """The report's charts as plotly figure dicts, by name."""
+    """The report's charts as plotly figure dicts, by name (only those with data to show)."""
     q = data.quarter
     pace = data.targets["pace"].max() or 0.0
     order = {m: i for i, (m, _) in enumerate(_measure_labels(data.targets))}
@@ -514,165 +555,74 @@ def figures(data: ReportData) -> dict[str, charts.Figure]:
         .sort(pl.col("measure").replace_strict(order, default=len(order)), maintain_order=True)
         .select(pl.col("submitter").alias("unit"), "measure_label", "share")
     )
-    return {
-        "progress": charts.progress_vs_pace(progress, pace, f"{q.label}十百千万完成比例与时序进度"),
-        "risk_street": charts.risk_by_street(
-            _unit_risk(data, STREET), "各街道企业四色风险分级（表一，属地口径）"
-        ),
-        "risk_dept": charts.risk_by_street(
-            _unit_risk(data, DEPT), "各成员单位企业四色风险分级（表一，行业口径）"
-        ),
-        "closure": charts.closure_trend(
-            _closure_series(data), "自查隐患整改率走势（各季度末累计口径）"
-        ),
-        "timeliness": charts.timeliness(
-            _timeliness_frame(data.reporting), "各季度应报报表的报送情况"
-        ),
-    }
-
-
-# ---------------------------------------------------------------- assumptions
-
-
-@dataclass(frozen=True)
-class Assumption:
-    text: str
-    file: str
-    key: str
-    value: str
-
-
-def _step(node: Any, segment: str) -> Any:
-    """One step of an assumptions.yaml key: a mapping key, `[field=value]`, or a map over a list."""
-    if segment.startswith("[") and segment.endswith("]"):
-        fld, _, want = segment[1:-1].partition("=")
-        return [x for x in node if isinstance(x, dict) and str(x.get(fld)) == want]
-    if isinstance(node, list):
-        picked = [_step(x, segment) for x in node if isinstance(x, dict)]
-        flat = [y for x in picked for y in (x if isinstance(x, list) else [x])]
-        return [x for x in flat if x is not None]
-    if isinstance(node, dict):
-        for k in (segment, int(segment) if segment.isdigit() else None):
-            if k is not None and k in node:
-                return node[k]
-    return None
-
-
-def resolve_key(data: Any, key: str) -> Any:
-    node = data
-    for segment in _split_key(key):
-        node = _step(node, segment)
-        if node is None:
-            return None
-    if isinstance(node, list) and len(node) == 1 and key.endswith("]"):
-        return node[0]
-    return node
-
-
-def _split_key(key: str) -> list[str]:
-    out, buf, depth = [], "", 0
-    for ch in key:
-        if ch == "[":
-            if buf:
-                out.append(buf)
-            buf, depth = "[", 1
-        elif ch == "]":
-            out.append(buf + "]")
-            buf, depth = "", 0
-        elif ch == "." and not depth:
-            if buf:
-                out.append(buf)
-            buf = ""
-        else:
-            buf += ch
-    if buf:
-        out.append(buf)
-    return out
-
-
-# Configuration keys shown in the appendix, in the words the office uses.
-_WORDS = {
-    **tables.STATUS_LABEL,
-    **tables.SCORE_PARTS,
-    "severity": "级别",
-    "warning": "提示",
-    "error": "错误",
-    "max_relative_change": "变化幅度上限",
-    "min_absolute_change": "变化量下限",
-    "modified_z": "修正Z分数阈值",
-    "min_points": "最少期数",
-    "Q1": "第一季度",
-    "Q2": "第二季度",
-    "Q3": "第三季度",
-    "Q4": "第四季度",
-}
-
-
-def _glossary() -> dict[str, str]:
-    words = dict(_WORDS)
-    words |= {f: get_form(f).name for f in FORM_IDS}
-    words |= {c.id: c.display for c in get_form("form2").value_columns}  # 十百千万 measures
-    words |= {k: v["label"] for k, v in config.load("targets.yaml")["measures"].items()}
-    words |= {k: periods.window_label(k) for k in config.load("calendar.yaml")["windows"]}
-    return words
-
-
-def _show(value: Any, words: dict[str, str], limit: int = 240) -> str:
-    if value is None:
-        return "（未配置）"
-    if isinstance(value, bool):
-        text = "是" if value else "否"
-    elif isinstance(value, dict) and "label" in value:
-        text = str(value["label"])  # a configured reference (e.g. a scale): its name says it
-    elif isinstance(value, dict):
-        text = "；".join(f"{words.get(str(k), k)}：{_show(v, words)}" for k, v in value.items())
-    elif isinstance(value, list):
-        text = "、".join(_show(v, words) for v in value)
-    else:
-        text = words.get(str(value), str(value))
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def assumptions() -> list[Assumption]:
-    """Every assumption in assumptions.yaml with the value currently configured for it."""
-    out, words = [], _glossary()
-    for item in config.load("assumptions.yaml")["assumptions"]:
-        value = resolve_key(config.load(item["file"]), str(item["key"]))
-        out.append(Assumption(item["text"], item["file"], str(item["key"]), _show(value, words)))
-    return out
-
-
-def unlisted_assumption_files() -> list[str]:
-    """Config files with an ASSUMPTION comment but no entry in assumptions.yaml: the report names
-    them so that a new assumption cannot hide in a comment."""
-    listed = {item["file"] for item in config.load("assumptions.yaml")["assumptions"]}
-    root = config.config_dir()
-    found = sorted(
-        str(p.relative_to(root))
-        for p in root.rglob("*.yaml")
-        if "ASSUMPTION" in p.read_text(encoding="utf-8")
+    out: dict[str, charts.Figure] = {}
+    if progress.height:
+        out["progress"] = charts.progress_vs_pace(
+            progress, pace, f"{q.label}十百千万完成比例与时序进度"
+        )
+    for t, name, title in (
+        (STREET, "risk_street", "各街道企业四色风险分级（表一，属地口径）"),
+        (DEPT, "risk_dept", "各成员单位企业四色风险分级（表一，行业口径）"),
+    ):
+        if (frame := _unit_risk(data, t)).height:
+            out[name] = charts.risk_by_street(frame, title)
+    if (series := _closure_series(data)).height:
+        out["closure"] = charts.closure_trend(series, "自查隐患整改率走势（各季度末累计口径）")
+    out["timeliness"] = charts.timeliness(
+        _timeliness_frame(data.reporting), "各季度应报报表的报送情况", state_words()
     )
-    return [f for f in found if f not in listed and f != "assumptions.yaml"]
+    return out
 
 
 # ---------------------------------------------------------------- the page
 
 
-def _context(data: ReportData, today: dt.date) -> dict[str, Any]:
+def _issues(data: ReportData) -> list[dict[str, Any]]:
+    rows = data.issues.head(ISSUE_ROWS).to_dicts()
+    for r in rows:
+        r["unit"] = r["submitter"] or UNKNOWN_UNIT
+        r["form_name"] = get_form(r["form"]).name if r["form"] else NA
+    return rows
+
+
+def _tables(data: ReportData) -> dict[str, str]:
+    cfg = _report_cfg()
+    out = {
+        "quality": tables.data_quality(
+            _quality_frame(data), [(f, get_form(f).name) for f in FORM_IDS]
+        )
+    }
+    if not data.official:
+        return out
+    out["targets"] = tables.target_progress(
+        _target_wide(data), _measure_labels(data.targets), data.targets["pace"].max() or 0.0
+    )
+    out["closure"] = tables.closure_rates(
+        _closure_wide(data), float(cfg["low_closure_rate"]), float(cfg["min_hazards_for_closure"])
+    )
+    if _official(data, "form4"):
+        out["venues"] = tables.venues(_venues_frame(data))
+    if data.scores.height:
+        out["scores"] = tables.scores(_scores_frame(data), config.load("scoring.yaml")["weights"])
+    return out
+
+
+def _context(data: ReportData) -> dict[str, Any]:
     q = str(data.quarter)
     office = config.load("office.yaml")
     campaign = periods.campaign(data.quarter.campaign)
-    issues = data.issues.head(60)
-    cfg = _report_cfg()
+    rendered = {name: charts.to_div(fig, f"chart-{name}") for name, fig in figures(data).items()}
     return {
         "title": f"{office['district']}安全生产标准化提升专项行动进展报告",
         "quarter": q,
         "quarter_label": data.quarter.label,
         "campaign_name": campaign.name,
         "office": office,
-        "today": today.isoformat(),
-        "due": periods.due_date(data.quarter).isoformat(),
+        "today": _cn_date(data.today),
+        "due": _cn_date(periods.due_date(data.quarter)),
+        "official": data.official,
         "reporting": reporting_summary(data.reporting, q),
+        "state_words": state_words(),
         "targets": district_targets(data.targets),
         "risk": risk_summary(data.risk, q),
         "closure": closure_summary(data.closure, q),
@@ -681,29 +631,14 @@ def _context(data: ReportData, today: dt.date) -> dict[str, Any]:
         "type_label": TYPE_LABEL,
         "short_type": SHORT_TYPE,
         "plotly_js": charts.plotly_js(),
-        "charts": _charts(data),
-        "tables": {
-            "targets": tables.target_progress(
-                _target_wide(data.targets),
-                _measure_labels(data.targets),
-                data.targets["pace"].max() or 0.0,
-            ),
-            "closure": tables.closure_rates(
-                _closure_wide(data),
-                float(cfg["low_closure_rate"]),
-                float(cfg["min_hazards_for_closure"]),
-            ),
-            "venues": tables.venues(_venues_frame(data)),
-            "scores": tables.scores(_scores_frame(data), config.load("scoring.yaml")["weights"])
-            if data.scores.height
-            else "",
-            "quality": tables.data_quality(
-                _quality_frame(data), [(f, get_form(f).name) for f in FORM_IDS]
-            ),
-        },
-        "issues": issues.to_dicts(),
-        "issues_more": data.issues.height - issues.height,
+        "charts": rendered,
+        "tables": _tables(data),
+        "issues": _issues(data),
+        "issues_total": data.issues.height,
+        "issues_more": max(0, data.issues.height - ISSUE_ROWS),
+        "unassigned": data.unassigned,
         "form_name": {f: get_form(f).name for f in FORM_IDS},
         "assumptions": assumptions(),
         "unlisted": unlisted_assumption_files(),
+        "na": NA,
     }

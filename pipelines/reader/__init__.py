@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from .limits import DEFAULT_LIMITS, ReaderLimits
 from .model import MESSAGES, SheetGrid, Unreadable, WorkbookGrid, unreadable
-from .pool import ReaderPool, Then, module_of, shared_pool, shutdown_shared_pools
+from .pool import ReaderPool, Then, module_of, owned_pools, shared_pool, shutdown_shared_pools
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -25,6 +25,7 @@ __all__ = [
     "Unreadable",
     "WorkbookGrid",
     "read_many",
+    "owned_pools",
     "read_workbook",
     "shutdown_shared_pools",
 ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import multiprocessing
+import multiprocessing.util
 import os
 import threading
 import time
@@ -21,10 +22,12 @@ from typing import TypeVar
 
 import pebble
 
+from pipelines.config import ConfigError
+
 from .limits import DEFAULT_LIMITS, ReaderLimits
 from .model import Unreadable, WorkbookGrid, unreadable
 
-__all__ = ["ReaderPool", "module_of", "shared_pool", "shutdown_shared_pools"]
+__all__ = ["ReaderPool", "module_of", "owned_pools", "shared_pool", "shutdown_shared_pools"]
 
 P = TypeVar("P", str, os.PathLike)
 Result = WorkbookGrid | Unreadable
@@ -90,6 +93,9 @@ def _settle(path: str, inner: Future, outer: Future) -> None:
         result = unreadable(path, "crashed", "读取任务被取消，请重新报送")
     except MemoryError:
         result = unreadable(path, "too_large")
+    except ConfigError as exc:  # the office's configuration, not the file: say so, stop
+        outer.set_exception(exc)
+        return
     except BaseException:
         result = unreadable(path, "crashed")
     outer.set_result(result)
@@ -281,11 +287,39 @@ def shared_pool(
         return pool
 
 
-@atexit.register
 def shutdown_shared_pools() -> None:
-    """Stop the shared pools (also run at interpreter exit)."""
+    """Stop the shared pools (also run at interpreter exit, and at a multiprocessing child's
+    exit: see below)."""
     with _shared_lock:
         pools = list(_shared.values())
         _shared.clear()
     for pool in pools:
         pool.stop()
+
+
+@contextlib.contextmanager
+def owned_pools() -> Iterator[None]:
+    """Shared pools started inside the block are shut down when it ends.
+
+    A Dagster step wraps its reading in this, so the step that started the workers also stops
+    them: a step runs in a multiprocessing child of the run worker, and such a child neither
+    runs atexit handlers nor lets its non-daemon children go — `multiprocessing.util.
+    _exit_function` joins the idle pebble workers for ever (the hang after `returns`). Pools
+    that existed before the block (a caller's) are left running."""
+    with _shared_lock:
+        before = set(_shared)
+    ok = False
+    try:
+        yield
+        ok = True
+    finally:
+        with _shared_lock:
+            mine = [_shared.pop(k) for k in list(_shared) if k not in before]
+        for pool in mine:
+            pool.close() if ok else pool.stop()
+
+
+# At exit, in the main process (atexit) and in a multiprocessing child (a Finalize with an exit
+# priority runs in `_exit_function` *before* it joins the children): stop what is still running.
+atexit.register(shutdown_shared_pools)
+multiprocessing.util.Finalize(None, shutdown_shared_pools, exitpriority=100)

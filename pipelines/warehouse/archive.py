@@ -144,10 +144,19 @@ def read_sidecar_csv(path: Path, required: tuple[str, ...]) -> list[tuple[int, d
         )
         return []
     reader.fieldnames = header
-    return [
-        (line, {k: (v or "").strip() for k, v in row.items() if k is not None})
-        for line, row in enumerate(reader, start=2)
-    ]
+    rows = []
+    try:
+        for line, row in enumerate(reader, start=2):
+            rows.append((line, {k: (v or "").strip() for k, v in row.items() if k is not None}))
+    except csv.Error as exc:  # a field over csv.field_size_limit(), a stray NUL, …
+        log.warning(
+            "%s 第 %d 行无法读取（%s：某一格内容过长或含有非法字符）；本文件未采用，请修正后重新保存",
+            path,
+            len(rows) + 2,  # the header is line 1
+            exc,
+        )
+        return []
+    return rows
 
 
 def read_received_csv(folder: Path) -> dict[str, dt.datetime]:

@@ -356,13 +356,17 @@ def _increment_text(row: dict) -> str:
 def _comparison(kind: str, row: dict, t: Thresholds) -> str:
     """One comparison that flagged the cell (kind: outlier_peers / outlier_own), per unit of
     the submitter's size when its form has one."""
+    # Increments of counts (家, 人次, 场次 …) are whole: a typical or expected count is rounded,
+    # never 「约新增 4.38（人次）」; per-unit rates keep their decimals. z is how far off, as a size.
+    whole = not get_form(row["form"]).column(row["column_id"]).is_amount
+    s = t.scale_of(row["form"])
+    median = row["median"]  # of increments, or (scaled) of per-unit rates
     figures = {
         "submitter_type": row["submitter_type"],
         "points": row["points"],
-        "median": _num(row["median"]),
-        "z": f"{row['z']:.1f}",
+        "median": _num(round(median) if whole and s is None else median),
+        "z": f"{abs(row['z']):.1f}",
     }
-    s = t.scale_of(row["form"])
     if s is None:
         return render(kind, **figures)
     return render(
@@ -371,7 +375,7 @@ def _comparison(kind: str, row: dict, t: Thresholds) -> str:
         unit=s.unit,
         scale=fmt(row["scale"]),
         rate=_num(row["rate"]),
-        expected=_num(row["expected"]),
+        expected=_num(round(row["expected"]) if whole else row["expected"]),
         **figures,
     )
 

@@ -4,11 +4,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from pipelines.console import reads
 from pipelines.console.accounts.access import Scope
 from pipelines.forms import FORM_IDS, load_forms
+from pipelines.office import read as office_read
 from pipelines.paths import Paths
 from pipelines.registry import load_registry
 
@@ -50,30 +52,20 @@ class Board:
     types: list[str]
 
 
-def _state(row: dict) -> tuple[str, str]:
-    """(state key, label) of one reporting_status row."""
-    label = row.get("state_label") or row.get("status_label") or ""
-    state = row.get("state")
-    if state is None:  # a warehouse published before the collection-window states existed
-        state = "on_time" if row.get("on_time") else "late" if row.get("late") else "missing"
-    return state, label
-
-
-def board(paths: Paths, scope: Scope, quarter: str, type_: str | None = None) -> Board:
+def board(
+    paths: Paths, scope: Scope, quarter: str, type_: str | None = None, *, today: dt.date
+) -> Board:
     forms = load_forms()
     form_cols = [(f, forms[f].name) for f in FORM_IDS]
     registry = load_registry()
     owing = [s for s in registry.submitters if s.forms]
     types = list(dict.fromkeys(s.type for s in owing))
-    where, params = scope.sql()
     with reads.published(paths) as con:
         if con is None:
             return Board(quarter, form_cols, [], [], types)
-        status = reads.rows(
-            con,
-            f"select * from reporting_status where quarter = ? and {where}",
-            [quarter, *params],
-        )
+        status = [
+            r for r in office_read.board(con, quarter, today=today) if scope.allows(r["submitter"])
+        ]
         summary = reads.rows(
             con,
             "select * from reporting_summary where quarter = ? and form is null "
@@ -93,12 +85,11 @@ def board(paths: Paths, scope: Scope, quarter: str, type_: str | None = None) ->
             if r is None:
                 row.cells.append(Cell(f, "—" if f not in s.forms else "", "s-none", owed=False))
                 continue
-            state, label = _state(r)
             row.cells.append(
                 Cell(
                     f,
-                    CELL_TEXT.get(label, label),
-                    CELL_CLASS.get(state, "s-none"),
+                    CELL_TEXT.get(r["state_label"], r["state_label"]),
+                    CELL_CLASS.get(r["state"], "s-none"),
                     versions=int(r.get("versions") or 0),
                     after_lock=bool(r.get("received_after_lock")),
                     owed=bool(r.get("expected", True)),

@@ -16,10 +16,13 @@ from django.views.decorators.http import require_GET, require_POST
 from pipelines import periods
 from pipelines.console import files, labels, reads
 from pipelines.console.accounts.access import office_only, returns_readers, scope_of
+from pipelines.console.accounts.models import OFFICE
+from pipelines.console.board import history
 from pipelines.console.board.grid import board
 from pipelines.console.clock import office_today
 from pipelines.console.refresh import request_refresh
 from pipelines.forms import FORM_IDS, load_forms
+from pipelines.office.decisions import lock_state
 from pipelines.registry import load_registry
 from pipelines.warehouse.receipts import CHANNEL_LABELS, read_receipts
 
@@ -41,9 +44,10 @@ def index(request, quarter: str | None = None):
     paths = settings.PATHS
     q = _quarter(quarter or request.GET.get("q"))
     type_ = request.GET.get("type") or None
-    b = board(paths, scope_of(request.user), q, type_)
+    b = board(paths, scope_of(request.user), q, type_, today=office_today())
     known = {r["sha256"] for r in reads.history_all(paths, q)}
     waiting = [r for r in read_receipts(paths, q) if r.sha256 not in known]
+    sent, written = history.deliveries(paths, q)
     return render(
         request,
         "board/index.html",
@@ -58,6 +62,10 @@ def index(request, quarter: str | None = None):
             "waiting": waiting,
             "outputs": files.quarter_outputs(paths, q),
             "channel_labels": CHANNEL_LABELS,
+            "lock": lock_state(paths, q),
+            "decisions": history.decisions(paths, q),
+            "deliveries": sent,
+            "letter_files": written,
         },
     )
 
@@ -77,6 +85,7 @@ def detail(request, quarter: str, unit: str, form: str):
     scope = scope_of(request.user)
     scope.require(unit)
     versions = labels.versions(reads.versions(paths, scope, q, unit, form))
+    office = request.user.role == OFFICE
     return render(
         request,
         "board/detail.html",
@@ -88,8 +97,25 @@ def detail(request, quarter: str, unit: str, form: str):
             "form_name": load_forms()[form].name,
             "versions": versions,
             "channel_labels": CHANNEL_LABELS,
+            "lock": lock_state(paths, q),
+            "explainable": _explainable(versions) if office else [],
+            "official": next((v for v in versions if v.get("is_official")), None),
+            "decisions": history.decisions(paths, q, unit, form) if office else [],
         },
     )
+
+
+def _explainable(versions: list[dict]) -> list[tuple[str, str]]:
+    """(target, label) of the open issues of the newest version that the office may explain
+    (config/rules.yaml › explainable): what 强制上报 can be asked for."""
+    if not versions:
+        return []
+    out = []
+    for i in versions[-1]["issues"]:
+        if i.get("explainable") and i["status"] == "open":
+            target = f"cell:{i['cell']}" if i["cell"] else f"rule:{i['rule']}"
+            out.append((target, f"{i['cell'] or i['rule']}：{i['message']}"))
+    return list(dict.fromkeys(out))
 
 
 @office_only

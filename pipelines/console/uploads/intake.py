@@ -170,6 +170,8 @@ def _answer_batch(batch: list[Job]) -> None:
                     received.append(record)
             except Exception as exc:  # the server must outlive any file
                 _failed(paths, record, exc)
+        for record in received:  # the verdict first: asking the run queue may take seconds
+            _finish(paths, record, "已接收，正在请求更新数据")
         if received:
             users = sorted({r.by for r in received})
             note = request_refresh(

@@ -1,9 +1,11 @@
 """Letters to submitters (alerts and reminders) rendered from the jinja2 templates beside this file.
 
 Text inside a letter partly comes from submitters (unit names as written, file names, values, and
-messages quoting them). HTML is autoescaped; Markdown escapes every interpolated value through the
-environment's `finalize`, so no template can forget it: a hostile value can neither inject markup
-nor break the letter's structure with line breaks.
+messages quoting them). Every interpolated value first goes through `sanitize.display` (control,
+bidi and zero-width characters become visible escapes) in the environment's `finalize`; HTML is
+then autoescaped, and Markdown escapes it (`md_escape`), so no template can forget it: a hostile
+value can neither inject markup, nor reach a terminal or mail client as an escape sequence, nor
+break the letter's structure with line breaks. Values quoted from cells are cut (`quote` filter).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+
+from pipelines.sanitize import display, for_template, quote
 
 TEMPLATES = Path(__file__).resolve().parent
 _MD_SPECIAL = re.compile(r"([\\`*\[\]|~#])")
@@ -31,7 +35,7 @@ def md_escape(value: Any) -> str:
         return ""
     if isinstance(value, jinja2.runtime.Undefined):
         return ""
-    text = " ".join(str(value).split())
+    text = " ".join(display(value).split())
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MD_UNDERSCORE.sub(r"\\_", _MD_SPECIAL.sub(r"\\\1", text))
 
@@ -52,9 +56,10 @@ def _env(autoescape: bool) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        finalize=None if autoescape else md_escape,
+        finalize=for_template if autoescape else md_escape,
     )
     env.filters["cn_date"] = cn_date
+    env.filters["quote"] = quote
     env.globals["numerals"] = "一二三四五六七八九十"
     return env
 
