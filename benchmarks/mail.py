@@ -108,9 +108,14 @@ def _baseline(paths) -> list[float]:
 
 @contextlib.contextmanager
 def _quiet():
-    """The CLI's progress lines would drown the figures."""
-    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+    """The CLI's progress lines (pipelines.progress) would drown the figures."""
+    from pipelines.progress import log
+
+    log.disabled = True
+    try:
         yield
+    finally:
+        log.disabled = False
 
 
 def main(argv: list[str] | None = None) -> int:
