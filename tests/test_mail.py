@@ -204,6 +204,8 @@ def test_bad_input_ends_in_a_verdict_and_a_reply_for_each_message(
         "<disguised@163.com>": plain(sender, "改了扩展名", "x", message_id="<disguised@163.com>", date=WRITTEN,
                                      files=[File("表一.pdf", good, "application/pdf"),
                                             File("表二.xlsx", b"%PDF-1.7\n" + os.urandom(200), XLSX)]),
+        "<again@163.com>": plain(sender, "再发一次", "x", message_id="<again@163.com>", date=WRITTEN,
+                                 files=[File("表一.xlsx", good, XLSX)]),  # the same workbook again
     }  # fmt: skip
     for raw in cases.values():
         mailbox.append(raw, ARRIVED)
@@ -211,9 +213,16 @@ def test_bad_input_ends_in_a_verdict_and_a_reply_for_each_message(
     assert report.warning is None and len(report.handled) == len(cases)
 
     first = answer(office.paths)  # nothing to load: answered at once
-    assert len(first.sent) == len(cases) - 2  # the broken .xls and the disguised pair wait …
-    with _ready(office) as con:  # … for the front door's verdict in the warehouse
-        assert len(answer(office.paths, con).sent) == 2
+    assert len(first.sent) == len(cases) - 3  # the broken .xls, the disguised pair, the repeat …
+    with _ready(office) as con:  # … wait for the front door's verdict in the warehouse
+        assert len(answer(office.paths, con).sent) == 3
+        # the same workbook sent twice is one file: one copy, one ledger row, two receipts
+        assert con.execute(
+            "select count(*) from submissions where original_name = '表一.xlsx'"
+        ).fetchone() == (1,)
+    assert [p.name for p in (office.paths.raw / "2025Q3" / "电子邮件").glob("表一*")] == [
+        "表一.xlsx"
+    ]
 
     def body(mid: str) -> str:
         (reply,) = smtp.replies_to(mid)
@@ -231,6 +240,7 @@ def test_bad_input_ends_in_a_verdict_and_a_reply_for_each_message(
     disguised = body("<disguised@163.com>")
     assert "实为 Excel 表格" in disguised and "**通过**" in disguised
     assert "**无法读取**" in disguised and "PDF" in disguised
+    assert "**通过**" in body("<again@163.com>")
     # the oversized message was never downloaded, everything else is kept as it arrived
     kept = list((office.paths.data / "mail" / "messages").glob("*.eml"))
     assert len(kept) == len(cases) - 1
@@ -403,3 +413,55 @@ def test_the_mailbox_sensor_receives_and_answers_at_once_what_needs_no_run(
         dg.build_sensor_context(resources={"jibao": JibaoPaths(home=str(office.paths.root))})
     )
     assert "新邮件 0 封" in again.skip_message and len(smtp.received) == 1
+
+
+def test_a_return_for_a_locked_quarter_is_kept_as_received_after_lock_and_the_reply_says_so(
+    tmp_path, monkeypatch, mailbox, smtp
+):
+    from pipelines.office.decisions import close_quarter
+
+    office = set_office(tmp_path, monkeypatch, mailbox, smtp)
+    closed_at = ARRIVED.replace(hour=12, tzinfo=None)  # closed before the message arrived
+    close_quarter(office.paths, "2025Q3", by="黄文祥", reason="已报区政府", at=closed_at)
+    book = File("常泰街道表一（更正）.xlsx", _book(tmp_path, "form1", "常泰街道"), XLSX)
+    mailbox.append(
+        plain(
+            ADDRESSES["常泰街道"],
+            "更正",
+            "x",
+            message_id="<late@163.com>",
+            date=WRITTEN,
+            files=[book],
+        ),
+        ARRIVED,
+    )
+    (handled,) = fetch(office.paths).handled
+    assert "2025Q3 已审核锁定，登记为「锁定后收到」" in (handled.problem or "")
+    with _ready(office) as con:
+        assert len(answer(office.paths, con).sent) == 1
+        row = con.execute(
+            "select received_after_lock, is_official from submissions where message_id = ?",
+            ["<late@163.com>"],
+        ).fetchall()
+    assert row == [(True, False)]
+    body = _body(smtp.replies_to("<late@163.com>")[0])
+    assert "**通过**" in body and "已审核锁定" in body and "「锁定后收到」" in body
+
+
+def test_old_mail_is_left_alone_and_a_refused_mark_does_not_stop_the_intake(
+    tmp_path, monkeypatch, mailbox, smtp
+):
+    long_flag = "JibaoProcessed" + "X" * 60  # longer than this server allows a keyword to be
+    office = set_office(tmp_path, monkeypatch, mailbox, smtp, max_age_days=30, flag=long_flag)
+    monkeypatch.setenv("JIBAO_TODAY", "2025-10-10")
+    old = plain("a@example.cn", "旧邮件", "x", message_id="<old@example.cn>", date=WRITTEN)
+    mailbox.append(old, dt.datetime(2025, 8, 1, 9, 0, tzinfo=CST))  # before the 30-day window
+    mailbox.append(
+        plain("a@example.cn", "新", "x", message_id="<new@example.cn>", date=WRITTEN), ARRIVED
+    )
+    report = fetch(office.paths)
+    assert [h.subject for h in report.handled] == ["新"] and report.warning is None
+    assert "不允许设置标记" in (report.mark_warning or "")
+    assert fetch(office.paths).handled == []  # its own record, not the refused mark, decides
+    with open_store(office.paths) as store:
+        assert [h.message_id for h in store.all()] == ["<new@example.cn>"]

@@ -21,6 +21,9 @@ def _part(headers: bytes) -> bytes:
         # Foxmail: labelled GB2312, encoded as GBK (喆 is outside GB2312)
         (b'Content-Type: application/octet-stream; name="=?gb2312?B?'
          + base64.b64encode("表一_陈喆.xlsx".encode("gbk")) + b'?="', "表一_陈喆.xlsx"),
+        # GB18030 (QQ Mail's own charset), with a character outside GBK's two-byte range
+        (b'Content-Type: application/octet-stream; name="=?GB18030?B?'
+         + base64.b64encode("金龙街道表三𠀀.xlsx".encode("gb18030")) + b'?="', "金龙街道表三𠀀.xlsx"),
         # Outlook: one character split across two encoded words
         (b'Content-Disposition: attachment; filename="=?utf-8?B?'
          + base64.b64encode("季报表".encode()[:4]) + b'?= =?utf-8?B?'

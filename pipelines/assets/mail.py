@@ -30,17 +30,18 @@ def mailbox_sensor(context: dg.SensorEvaluationContext, jibao: JibaoPaths):
     from pipelines.mail.intake import fetch
     from pipelines.mail.replies import answer
     from pipelines.mail.settings import MailConfigError
-    from pipelines.reader import shutdown_shared_pools
+    from pipelines.reader import owned_pools
 
     paths = jibao.paths
     try:
-        report = fetch(paths, budget_s=SENSOR_BUDGET_S)
+        with owned_pools():  # the front door's workers end with the look, not with the server
+            report = fetch(paths, budget_s=SENSOR_BUDGET_S)
     except MailConfigError as exc:
         return dg.SkipReason(f"收件邮箱配置有误：{exc}")
-    finally:
-        shutdown_shared_pools()  # the front door's workers must not outlive the look
     if not report.configured:
         return dg.SkipReason("未配置收件邮箱（JIBAO_IMAP_HOST）")
+    if report.mark_warning:
+        context.log.warning(report.mark_warning)
     if report.warning:
         context.log.warning(report.warning)
         return dg.SkipReason(report.warning)

@@ -45,6 +45,8 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
         if h.no_reply:
             line += f"；不回复：{h.no_reply}"
         print(terminal(line))
+    if report.mark_warning:
+        print(f"jibao：{report.mark_warning}", file=sys.stderr)
     if report.warning:
         print(f"jibao：{report.warning}", file=sys.stderr)
         return EXIT_PROBLEMS

@@ -34,16 +34,15 @@ from typing import Any
 from pipelines import config, periods
 from pipelines.fsio import atomic_write_bytes
 from pipelines.mail import mime
-from pipelines.mail.mailbox import Envelope, Mailbox, MailboxError
+from pipelines.mail.mailbox import Envelope, Mailbox, MailboxError, MarkRefused
 from pipelines.mail.parts import Workbook, classify
 from pipelines.mail.settings import MailSettings, load_settings
 from pipelines.mail.store import Store, open_store
+from pipelines.office.decisions import is_locked
 from pipelines.paths import Paths
 from pipelines.warehouse.receipts import receive_bytes
 
 log = logging.getLogger(__name__)
-
-LOCKED_LABEL = "锁定后收到"
 
 
 @dataclass
@@ -66,6 +65,7 @@ class IntakeReport:
     handled: list[Handled] = field(default_factory=list)
     remaining: int = 0  # new messages left for the next look
     warning: str | None = None  # Chinese: the mailbox could not be used this time
+    mark_warning: str | None = None  # Chinese: the server refused the mark (handled anyway)
 
     @property
     def quarters(self) -> list[str]:
@@ -87,14 +87,13 @@ def office_time(when: dt.datetime) -> dt.datetime:
     return when.astimezone(zone).replace(tzinfo=None, microsecond=0)
 
 
-def is_locked(paths: Paths, quarter: str) -> bool:
-    """The office closed the quarter (审核锁定): files still arrive and are kept, listed as
-    锁定后收到; the official figures wait until it is reopened."""
-    try:
-        from pipelines.office.decisions import is_locked as locked
-    except ImportError:  # the office's decisions are not part of this installation
-        return False
-    return bool(locked(paths, periods.Quarter.parse(quarter)))
+def after_lock_label() -> str:
+    """「锁定后收到」: how the office names a version that arrived while its quarter was closed."""
+    return str(
+        (config.load("calendar.yaml").get("collection") or {}).get(
+            "received_after_lock", "锁定后收到"
+        )
+    )
 
 
 def fetch(
@@ -146,36 +145,38 @@ def _look(
 ) -> None:  # fmt: skip
     account, validity = settings.account, box.uidvalidity
     for row in store.unmarked(account, validity):  # recorded, then interrupted before the mark
-        box.mark(row.uid)
-        store.set_marked(row.key)
+        _mark(box, store, row.key, row.uid, report)
     known = {r.uid for r in store.all() if r.account == account and r.uidvalidity == validity}
-    unmarked = box.unmarked()
+    since = periods.today() - dt.timedelta(days=settings.max_age_days)
+    unmarked = box.unmarked(since)
     for uid in unmarked:
-        if uid in known:  # handled, but its mark was lost (cleared by hand, another client)
-            box.mark(uid)
+        if uid in known and settings.mark == "flag":  # handled, but its mark was lost
+            with contextlib.suppress(MarkRefused):
+                box.mark(uid)
     new = [u for u in unmarked if u not in known]
     envelopes = box.envelopes(new[: settings.batch])
     for n, env in enumerate(envelopes):
         if time.monotonic() - started > budget_s:
             break
         try:
-            done = _handle(paths, settings, box, store, env)
+            done = _handle(paths, settings, box, store, env, report)
         except (MailboxError, OSError):
             raise
         except Exception as exc:  # a message no step could handle: answer it, never loop on it
             log.exception("邮件 UID %s 无法处理", env.uid)
-            done = _unprocessable(settings, box, store, env, exc)
+            done = _unprocessable(settings, box, store, env, exc, report)
         if done is not None:
             report.handled.append(done)
         report.remaining = len(new) - n - 1
 
 
 def _unprocessable(
-    settings: MailSettings, box: Mailbox, store: Store, env: Envelope, exc: Exception
-) -> Handled:
+    settings: MailSettings, box: Mailbox, store: Store, env: Envelope, exc: Exception,
+    report: IntakeReport,
+) -> Handled:  # fmt: skip
     """Record a message that could not be handled, so it is answered once and not retried."""
     try:
-        msg = mime.parse(_header_only(box, env.uid) or b"")
+        msg = mime.parse(box.header(env.uid) or b"")
         sender, reply_to, subject = (
             mime.sender_address(msg),
             mime.reply_address(msg),
@@ -194,18 +195,30 @@ def _unprocessable(
         sender=sender, reply_to=reply_to, subject=subject, received_at=received_at,
         size=env.size, intake={"error": error}, no_reply=no_reply,
     )  # fmt: skip
-    box.mark(env.uid)
-    store.set_marked(key)
+    _mark(box, store, key, env.uid, report)
     return Handled(key, sender, subject, received_at, 0, [], no_reply, error)
 
 
+def _mark(box: Mailbox, store: Store, key: str, uid: int, report: IntakeReport) -> None:
+    """Mark a recorded message on the server. A refusal is reported once, not retried: the
+    record already keeps the message from being handled twice."""
+    try:
+        box.mark(uid)
+    except MarkRefused as exc:
+        if report.mark_warning is None:
+            report.mark_warning = f"{exc}；已处理的邮件由 jibao 自己的记录识别，不会重复处理"
+            log.warning(report.mark_warning)
+    store.set_marked(key)
+
+
 def _handle(
-    paths: Paths, settings: MailSettings, box: Mailbox, store: Store, env: Envelope
-) -> Handled | None:
+    paths: Paths, settings: MailSettings, box: Mailbox, store: Store, env: Envelope,
+    report: IntakeReport,
+) -> Handled | None:  # fmt: skip
     account = settings.account
     received_at = office_time(env.internaldate)
     too_large = env.size > settings.max_message_bytes
-    raw = _header_only(box, env.uid) if too_large else box.fetch(env.uid)
+    raw = box.header(env.uid) if too_large else box.fetch(env.uid)
     if raw is None:  # deleted while we looked
         return None
     msg = mime.parse(raw)
@@ -218,8 +231,7 @@ def _handle(
             received_at=earlier.received_at, size=env.size,
             intake={"duplicate_of": earlier.key}, no_reply="同一封邮件此前已处理",
         )  # fmt: skip
-        box.mark(env.uid)
-        store.set_marked(key)
+        _mark(box, store, key, env.uid, report)
         return None
     sender = mime.sender_address(msg)
     if too_large:
@@ -233,27 +245,18 @@ def _handle(
         sender=sender, reply_to=reply_to, subject=mime.subject(msg), received_at=received_at,
         size=env.size, intake=intake, no_reply=_no_reply(msg, reply_to),
     )  # fmt: skip
-    box.mark(env.uid)
-    store.set_marked(key)
+    _mark(box, store, key, env.uid, report)
     files = intake.get("files", [])
+    locked = sorted({f["quarter"] for f in files if f.get("locked")})
     problem = next(
         (r["message"] for r in intake.get("refused", [])), next(iter(intake.get("notes", [])), None)
     )
+    if locked:
+        problem = f"{'、'.join(locked)} 已审核锁定，登记为「{after_lock_label()}」"
     return Handled(
         key, sender, mime.subject(msg), received_at, len(files),
         sorted({f["quarter"] for f in files}), _no_reply(msg, reply_to), problem,
     )  # fmt: skip
-
-
-def _header_only(box: Mailbox, uid: int) -> bytes | None:
-    try:
-        typ, data = box.client.uid("FETCH", str(uid), "(BODY.PEEK[HEADER])")
-    except OSError as exc:
-        raise MailboxError(f"无法读取邮件（{exc}）") from exc
-    for item in data if typ == "OK" else []:
-        if isinstance(item, tuple) and len(item) == 2:
-            return item[1]
-    return None
 
 
 def _keep(paths: Paths, raw: bytes) -> Path:
@@ -303,7 +306,7 @@ def _receive(
                 "quarter_from": "header" if q else "window",
                 "drop_path": receipt.drop_path,
                 "configured": quarter in configured,
-                "locked": is_locked(paths, quarter),
+                "locked": is_locked(paths, quarter),  # at intake, for the office's log
                 "note": wb.note,
             }
         )

@@ -18,7 +18,7 @@ import ssl
 from dataclasses import dataclass
 
 from imap_tools import AND, MailBox, MailBoxStartTls, MailBoxUnencrypted
-from imap_tools.errors import ImapToolsError
+from imap_tools.errors import ImapToolsError, UnexpectedCommandStatusError
 
 from pipelines.mail.settings import MailSettings
 
@@ -35,6 +35,11 @@ NETWORK_ERRORS = (OSError, imaplib.IMAP4.error, ImapToolsError, EOFError, ValueE
 
 class MailboxError(Exception):
     """The mailbox could not be used this time (Chinese message)."""
+
+
+class MarkRefused(MailboxError):
+    """The server answered NO to marking a message (a provider without custom keywords, a
+    read-only folder): the message is handled all the same, jibao's own record remembers it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,15 +134,30 @@ class Mailbox:
         assert self.box is not None
         return self.box.client
 
-    def unmarked(self) -> list[int]:
+    def unmarked(self, since: dt.date | None = None) -> list[int]:
         """UIDs in the folder not yet marked as handled (flag mode: without the keyword; move
-        mode: everything still in the folder), oldest first."""
-        criteria = AND(no_keyword=self.settings.flag) if self.settings.mark == "flag" else "ALL"
+        mode: everything still in the folder) that reached it on or after `since`, oldest
+        first."""
+        s = self.settings
+        terms: dict[str, object] = {"no_keyword": s.flag} if s.mark == "flag" else {}
+        if since is not None:
+            terms["date_gte"] = since
         try:
             assert self.box is not None
-            return sorted(int(u) for u in self.box.uids(criteria))
+            return sorted(int(u) for u in self.box.uids(AND(**terms) if terms else "ALL"))
         except NETWORK_ERRORS as exc:
             raise MailboxError(f"无法检索收件邮箱（{_why(exc)}）") from exc
+
+    def header(self, uid: int) -> bytes | None:
+        """Only the message's header (a message too large to download is answered from it)."""
+        try:
+            typ, data = self.client.uid("FETCH", str(uid), "(BODY.PEEK[HEADER])")
+        except NETWORK_ERRORS as exc:
+            raise MailboxError(f"无法读取邮件（{_why(exc)}）") from exc
+        for item in data if typ == "OK" else []:
+            if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], bytes):
+                return item[1]
+        return None
 
     def envelopes(self, uids: list[int]) -> list[Envelope]:
         if not uids:
@@ -197,6 +217,9 @@ class Mailbox:
             if not self.box.folder.exists(s.move_to):
                 self.box.folder.create(s.move_to)
             self.box.move(str(uid), s.move_to)
+        except UnexpectedCommandStatusError as exc:  # the server said NO
+            what = f"设置标记「{s.flag}」" if s.mark == "flag" else f"移到文件夹「{s.move_to}」"
+            raise MarkRefused(f"收件服务器不允许{what}（{_why(exc)}）") from exc
         except NETWORK_ERRORS as exc:
             raise MailboxError(f"无法标记已处理的邮件（{_why(exc)}）") from exc
 

@@ -31,7 +31,7 @@ import duckdb
 
 from pipelines import config, periods
 from pipelines.fsio import atomic_write_text
-from pipelines.mail.intake import LOCKED_LABEL, mail_dir
+from pipelines.mail.intake import after_lock_label, mail_dir
 from pipelines.mail.parts import megabytes
 from pipelines.mail.settings import load_settings
 from pipelines.mail.store import Handled, open_store
@@ -93,7 +93,7 @@ class Reply:
     office: dict[str, Any]
     today: dt.date
     correct_by: dt.date
-    due: dt.date | None
+    due_words: str  # 「2025年10月1日前」: this quarter's deadline, as letters state it
     due_rule: str
     size_mb: str = ""
     limit_mb: str = ""
@@ -171,7 +171,7 @@ def verdicts(
         loaded = con.execute(  # type: ignore[union-attr]
             """
             select sha256, submission_id, sheet, form, submitter, quarter, status, is_official,
-                   superseded_by, on_time, archive_path
+                   superseded_by, on_time, archive_path, coalesce(received_after_lock, false)
             from submissions where sha256 in (select unnest($1::varchar[]))
             order by sha256, sheet nulls first, form nulls first
             """,
@@ -183,28 +183,24 @@ def verdicts(
             return None
     issues = _issues(con, [r[0] for rs in rows.values() for r in rs]) if rows else {}
     out: list[ReturnVerdict] = []
+    seen: set[str] = set()
     for f in files:
+        if f["sha256"] in seen:  # the same file attached twice: one file, answered once
+            continue
+        seen.add(f["sha256"])
         if not f.get("configured"):
             out.append(
                 ReturnVerdict(
-                    f.get("shown", f["name"]), None, "报送文件", None, _quarter_label(f["quarter"]), "not_loaded",
-                    "未入库", f"报表所属季度 {f['quarter']} 不在本系统的报送季度内，文件已存档；"
+                    f.get("shown", f["name"]), None, "报送文件", None,
+                    _quarter_label(f["quarter"]), "not_loaded", "未入库",
+                    f"报表所属季度 {f['quarter']} 不在本系统的报送季度内，文件已存档；"
                     "请核对表头的填报日期是否正确。", sha256=f["sha256"],
                 )
             )  # fmt: skip
             continue
-        for (
-            sid,
-            sheet,
-            form,
-            submitter,
-            quarter,
-            status,
-            official,
-            superseded,
-            on_time,
-            archive,
-        ) in rows[f["sha256"]]:
+        for row in rows[f["sha256"]]:
+            sid, sheet, form, submitter, quarter, status, official, superseded, on_time = row[:9]
+            archive, after_lock = row[9], row[10]
             problems = issues.get(sid, [])
             v = ReturnVerdict(
                 file=f.get("shown", f["name"]),
@@ -222,7 +218,7 @@ def verdicts(
                 sha256=f["sha256"],
                 archive_path=archive,
             )
-            v.detail = _detail(v, form, official, superseded, on_time, quarter)
+            v.detail = _detail(v, form, official, superseded, on_time, quarter, after_lock)
             if v.status in ("unreadable",) or not form:
                 v.errors, v.warnings = [], []  # the detail already says why
             v.notes = _notes(f, v, submitter, sender_unit, quarter)
@@ -246,13 +242,18 @@ def _issues(con, ids: list[int]) -> dict[int, list[Problem]]:
     return out
 
 
-def _detail(v: ReturnVerdict, form, official, superseded, on_time, quarter) -> str:
+def _detail(v: ReturnVerdict, form, official, superseded, on_time, quarter, after_lock) -> str:
     if v.status == "unreadable" or not form:
         return _first_message(v) or "未能从文件中识别出季报表，请使用办公室下发的模板填报。"
     if v.status == "rejected":
         return f"须更正的错误 {len(v.errors)} 处（见下）。"
     parts = []
-    if official:
+    if after_lock:
+        parts.append(
+            f"{_quarter_label(quarter)}已审核锁定，本报表已存档并登记为「{after_lock_label()}」，"
+            "办公室重新开放该季度前不采用，正式数据不变；如需更正，请联系办公室"
+        )
+    elif official:
         parts.append("已作为正式报表采用")
     elif superseded is not None:
         parts.append("本单位此后报送的新版本已替代此版本")
@@ -281,11 +282,6 @@ def _notes(
     f: dict, v: ReturnVerdict, submitter, sender_unit: Submitter | None, quarter
 ) -> list[str]:
     notes = [f["note"]] if f.get("note") else []
-    if f.get("locked"):
-        notes.append(
-            f"{_quarter_label(quarter)}已审核锁定：本报表已存档并登记为「{LOCKED_LABEL}」，"
-            "正式数据暂不变更；如需更正，请联系办公室。"
-        )
     if sender_unit and submitter and submitter != sender_unit.name:
         notes.append(
             f"发件邮箱登记为 {sender_unit.name} 的邮箱，但报表「填报单位」为 {submitter}；"
@@ -328,7 +324,11 @@ def build_reply(
     elif not found:
         kind = "no_workbook"
     quarters = [f["quarter"] for f in intake.get("files", []) if f.get("configured")]
-    q = periods.Quarter.parse(quarters[0]) if quarters else periods.collecting_quarter(today)
+    q = (
+        periods.Quarter.parse(quarters[0])
+        if quarters
+        else periods.collecting_quarter(handled.received_at.date())
+    )
     when = handled.received_at
     return Reply(
         kind=kind,
@@ -343,8 +343,8 @@ def build_reply(
         office=dict(config.load("office.yaml")),
         today=today,
         correct_by=delivery.load_settings().correct_by(today),
-        due=periods.due_date(q) if q in periods.quarters() else None,
-        due_rule=periods.due_rule(),
+        due_words=periods.due_words(q) if q in periods.quarters() else "",
+        due_rule=periods.due_rule(q) if q in periods.quarters() else periods.due_rule(),
         size_mb=megabytes(int(intake.get("too_large", 0))),
         limit_mb=megabytes(int(intake.get("limit", 0))),
         error=str(intake.get("error", "")),
@@ -451,7 +451,7 @@ def answer(
     run = ReplyRun()
     if not (mail_dir(paths) / "mail.sqlite").exists():
         return run
-    today = today or dt.date.today()
+    today = today or periods.today()
     now = (now or dt.datetime.now()).astimezone()
     smtp = delivery.load_settings().smtp
     try:

@@ -40,6 +40,7 @@ class MailSettings:
     max_message_bytes: int = 50 * MiB
     max_attachment_bytes: int = 20 * MiB
     replies_per_sender_per_hour: int = 10
+    max_age_days: int = 30
 
     @property
     def account(self) -> str:
@@ -117,6 +118,7 @@ def load_settings() -> MailSettings | None:
         max_attachment_bytes=int(
             _number("mail.max_attachment_mb", raw.get("max_attachment_mb") or 20, float) * mb
         ),
+        max_age_days=int(_number("mail.max_age_days", raw.get("max_age_days") or 30)),
         replies_per_sender_per_hour=int(
             _number(
                 "mail.replies_per_sender_per_hour", raw.get("replies_per_sender_per_hour") or 10
