@@ -12,37 +12,53 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from pipelines.model import ReturnResult
 from pipelines.paths import Paths
 from pipelines.periods import Quarter
-from pipelines.warehouse import reference
+from pipelines.warehouse import reference, stored
 from pipelines.warehouse.archive import ReceivedFile, scan_drop_folder
 from pipelines.warehouse.explanations import Explanation, read_explanations
-from pipelines.warehouse.ledger import LoadSummary, load_quarter
+from pipelines.warehouse.ledger import LoadSummary, load_quarter, load_quarter_frame
 from pipelines.warehouse.publish import publish
 
 ValidateFn = Callable[..., Sequence[ReturnResult]]  # validate_paths(paths, quarter=...)
 
-# (quarter, received files, front-door results, explanations or None to keep the stored ones)
-Batch = tuple[
-    Quarter | str,
-    Sequence[ReceivedFile],
-    Sequence[ReturnResult],
-    Sequence[Explanation] | None,
-]
+# (quarter, received files, front-door results, explanations or None to keep the stored ones),
+# optionally followed by the results' values as one frame (frames.VALUES_SCHEMA; the results'
+# own `.values` are then ignored): what the Dagster step reads from staging.
+Batch = (
+    tuple[
+        Quarter | str,
+        Sequence[ReceivedFile],
+        Sequence[ReturnResult],
+        Sequence[Explanation] | None,
+    ]
+    | tuple[
+        Quarter | str,
+        Sequence[ReceivedFile],
+        Sequence[ReturnResult],
+        Sequence[Explanation] | None,
+        pl.DataFrame | None,
+    ]
+)
 
 
 def load_batches(con: duckdb.DuckDBPyConnection, batches: Iterable[Batch]) -> list[LoadSummary]:
     """Reload the configuration tables, then load each batch's quarter, earliest first."""
     reference.load(con)
+    stored.ensure(con)  # the configuration the stored figures read may have changed
     ordered = sorted(
         batches, key=lambda b: b[0] if isinstance(b[0], Quarter) else Quarter.parse(str(b[0]))
     )
-    return [
-        load_quarter(con, q, received, results, explanations=ex)
-        for q, received, results, ex in ordered
-    ]
+    out = []
+    for q, received, results, ex, *frame in ordered:
+        if frame and frame[0] is not None:
+            out.append(load_quarter_frame(con, q, received, results, frame[0], explanations=ex))
+        else:
+            out.append(load_quarter(con, q, received, results, explanations=ex))
+    return out
 
 
 def refresh(
