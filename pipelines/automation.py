@@ -15,15 +15,17 @@ REMINDER_JOB = "reminder_job"
 
 
 def drop_folder_state(jibao: JibaoPaths) -> dict[str, dict[str, list[int]]]:
-    """{quarter: {relative file: [mtime_ns, size]}} for every quarter folder under data/raw/."""
+    """{quarter: {relative file: [mtime_ns, size]}} for every quarter folder under data/raw/
+    (any case: 「2026q1/」 is 2026Q1; its files are keyed with the folder's name)."""
     state: dict[str, dict[str, list[int]]] = {}
-    for qdir in jibao.paths.quarter_folders():
-        files = {}
-        for f in sorted(qdir.rglob("*")):
-            if f.is_file() and not f.name.startswith((".", "~$")):
-                st = f.stat()
-                files[str(f.relative_to(qdir))] = [st.st_mtime_ns, st.st_size]
-        state[qdir.name] = files
+    for quarter, dirs in jibao.paths.drop_folders().quarters.items():
+        files = state.setdefault(quarter, {})
+        for qdir in dirs:
+            prefix = "" if qdir.name == quarter else f"{qdir.name}/"
+            for f in sorted(qdir.rglob("*")):
+                if f.is_file() and not f.name.startswith((".", "~$")):
+                    st = f.stat()
+                    files[prefix + str(f.relative_to(qdir))] = [st.st_mtime_ns, st.st_size]
     return state
 
 
@@ -39,6 +41,8 @@ def drop_folder_sensor(context: dg.SensorEvaluationContext, jibao: JibaoPaths):
     folder never triggers twice."""
     before = json.loads(context.cursor) if context.cursor else {}
     now = drop_folder_state(jibao)
+    for warning in jibao.paths.drop_folder_warnings():  # never silently ignored
+        context.log.warning(warning)
     requests = []
     for quarter, files in now.items():
         if files and files != before.get(quarter):

@@ -6,6 +6,7 @@ import dagster as dg
 
 from pipelines.assets.indicators import indicators
 from pipelines.assets.ingest import raw_files, returns, warehouse_tables
+from pipelines.assets.mail import mail_replies, mailbox_sensor
 from pipelines.assets.outputs import (
     consolidated_return,
     leaders_report,
@@ -34,6 +35,7 @@ QUARTERLY_ASSETS = [
     leaders_report,
     consolidated_return,
     submitter_alerts,
+    mail_replies,
 ]
 
 quarterly_job = dg.define_asset_job(
@@ -56,7 +58,7 @@ defs = dg.Definitions(
         no_open_warnings,
     ],
     jobs=[quarterly_job, reminder_job],
-    sensors=[drop_folder_sensor],
+    sensors=[drop_folder_sensor, mailbox_sensor],
     schedules=[late_returns_schedule, reminder_schedule],
     resources=default_resources(),
 )

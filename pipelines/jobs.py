@@ -14,8 +14,12 @@ from pipelines.progress import to_stdout as _progress_to_stdout
 
 
 def quarters_in_drop_folder(paths: Paths) -> list[str]:
-    """Quarters of the calendar whose drop folder holds anything, oldest first."""
-    return [q.name for q in paths.quarter_folders() if any(q.iterdir())]
+    """Quarters of the calendar whose drop folder (any case) holds anything, oldest first."""
+    return [
+        q
+        for q, dirs in paths.drop_folders().quarters.items()
+        if any(any(d.iterdir()) for d in dirs)
+    ]
 
 
 def execute(
@@ -44,7 +48,9 @@ def execute(
         "ops": {
             "submitter_reminders" if job_name == "reminder_job" else "submitter_alerts": send_config
         },
-        "loggers": {"console": {"config": {"log_level": "WARNING"}}},
+        # The CLI prints its own progress and, on failure, one sentence per failed step
+        # (_report_failure): Dagster's console logger would print stack traces.
+        "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
         "resources": {"jibao": {"config": {"home": str(paths.root)}}},
     }
     job = defs.resolve_job_def(job_name)
@@ -66,25 +72,42 @@ def run_pipeline(
     paths = paths or Paths.from_env()
     keys = [quarter] if quarter else quarters_in_drop_folder(paths)
     if not keys:
-        print(f"jibao: {paths.raw} 下没有季度文件夹（如 2025Q3/），无可处理的报表", file=sys.stderr)
+        print(f"jibao：{paths.raw} 下没有季度文件夹（如 2025Q3/），无可处理的报表", file=sys.stderr)
         return 1
     started = time.perf_counter()
     log.info(f"处理季度：{keys[0]} – {keys[-1]}（数据目录 {paths.data}）")
     result = execute(paths, keys[0], keys[-1], today=today)
     if not result.success:
-        failed = [e.step_key for e in result.all_events if e.is_step_failure]
-        checks = [c.check_name for c in result.get_asset_check_evaluations() if not c.passed]
-        print(
-            f"jibao: 运行未完成。失败步骤：{'、'.join(failed) or '无'}；未通过的检查：{'、'.join(checks) or '无'}",
-            file=sys.stderr,
-        )
-        for e in result.all_events:
-            if e.is_step_failure and e.step_failure_data.error:
-                print(e.step_failure_data.error.message.strip()[:2000], file=sys.stderr)
-        return 1
+        return _report_failure(result)
     _summary(paths, keys)
     log.info(f"完成，用时 {time.perf_counter() - started:.1f} 秒")
     return 0
+
+
+def _report_failure(result) -> int:
+    """One Chinese line per failed step (its root cause, never a stack); the exit code of the
+    first failure pipelines.failures can name, else 1."""
+    from pipelines import failures
+
+    codes = []
+    failed = [e for e in result.all_events if e.is_step_failure]
+    checks = [c.check_name for c in result.get_asset_check_evaluations() if not c.passed]
+    print(
+        f"jibao：运行未完成。失败步骤：{'、'.join(e.step_key for e in failed) or '无'}；"
+        f"未通过的检查：{'、'.join(checks) or '无'}",
+        file=sys.stderr,
+    )
+    for e in failed:
+        error = e.step_failure_data.error
+        if error is None:
+            continue
+        known = failures.from_error_info(error)
+        if known:
+            codes.append(known.code)
+            print(f"jibao：{e.step_key}：{known.message}", file=sys.stderr)
+        else:
+            print(f"jibao：{e.step_key}：{failures.root_message(error)}", file=sys.stderr)
+    return codes[0] if codes else failures.EXIT_PROBLEMS
 
 
 def _summary(paths: Paths, keys: list[str]) -> None:
@@ -104,9 +127,9 @@ def _summary(paths: Paths, keys: list[str]) -> None:
     log.info(f"给报送单位的通知与标注副本：{paths.outbox}/<季度>/<单位>/")
 
 
-def run_demo() -> int:
+def run_demo(paths: Paths | None = None) -> int:
     _progress_to_stdout()
-    paths = Paths.from_env()
+    paths = paths or Paths.from_env()
     if not quarters_in_drop_folder(paths):
         from pipelines.sample import write_sample
 
@@ -116,7 +139,13 @@ def run_demo() -> int:
             f"样例：{len(manifest.files)} 个文件，{manifest.quarters[0]}–{manifest.quarters[-1]}，"
             f"含 {len(manifest.defect_kinds)} 类常见填报问题、迟报、重报和缺报"
         )
-    return run_pipeline(paths=paths)
+    code = run_pipeline(paths=paths)
+    if code == 0:
+        from pipelines.console.demo import create_demo_accounts
+
+        for line in create_demo_accounts(paths):
+            log.info(line)
+    return code
 
 
 def run_sql(query: str) -> int:
@@ -127,7 +156,7 @@ def run_sql(query: str) -> int:
     paths = Paths.from_env()
     if not paths.warehouse.exists():
         print(
-            f"jibao: 数据仓库 {paths.warehouse} 不存在，请先运行 jibao run 或 jibao demo",
+            f"jibao：数据仓库 {paths.warehouse} 不存在，请先运行 jibao run 或 jibao demo",
             file=sys.stderr,
         )
         return 1
@@ -137,6 +166,12 @@ def run_sql(query: str) -> int:
             if rel is not None:
                 rel.show(max_width=200, max_rows=200)
     except duckdb.Error as exc:
-        print(f"jibao: 查询出错：{exc}", file=sys.stderr)
+        from pipelines import failures
+
+        failure = failures.from_exception(exc)
+        if failure.code != failures.EXIT_PROBLEMS:  # locked by another program, disk full
+            print(f"jibao：{failure.message}", file=sys.stderr)
+            return failure.code
+        print(f"jibao：查询出错：{exc}", file=sys.stderr)
         return 1
     return 0

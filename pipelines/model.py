@@ -38,7 +38,7 @@ class Value:
     row_key: str
     column_id: str
     value: float | None  # None only when the return was rejected for this cell
-    cell: str
+    cell: str | None  # None for a value the front door derived (a total the layout leaves out)
 
 
 @dataclass(slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from dataclasses import dataclass
 from functools import total_ordering
@@ -111,20 +112,108 @@ def same_window(window: str, a: Quarter, b: Quarter) -> bool:
     return window_start(window, a.campaign) == window_start(window, b.campaign)
 
 
+@dataclass(frozen=True, slots=True)
+class DueRule:
+    """When one quarter's returns are due (calendar.yaml › campaigns.<year>.due)."""
+
+    due_date: dt.date  # the date the rule names (「4月1日」, 「4月30日」)
+    inclusive: bool  # whether a return received on due_date itself is on time
+    rule: str  # the rule in words, as letters state it (「每季度首月1日前」)
+
+    @property
+    def last_on_time_day(self) -> dt.date:
+        return self.due_date if self.inclusive else self.due_date - dt.timedelta(days=1)
+
+
+def _campaign_due(year: int) -> dict:
+    """The `due` block of campaign `year`; a campaign the calendar does not list uses the latest
+    listed one before it (so a stray 2027 return still gets a due date instead of a crash)."""
+    listed = _cal()["campaigns"]
+    known = sorted(y for y in listed if "due" in (listed[y] or {}))
+    if not known:
+        raise KeyError("calendar.yaml 未配置任何专项行动年度的报送期限（campaigns.<年度>.due）")
+    pick = max((y for y in known if y <= year), default=known[0])
+    return listed[pick]["due"]
+
+
+def _month_day(year: int, month: int, day: object) -> dt.date:
+    first = dt.date(year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
+    if str(day) == "last":
+        nxt = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        return nxt - dt.timedelta(days=1)
+    return first.replace(day=int(day))  # type: ignore[arg-type]
+
+
+def due(quarter: Quarter) -> DueRule:
+    """The due rule of `quarter`: its campaign's `due` (month, day, per-quarter exceptions) and
+    the on-time boundary (the campaign's `on_time_inclusive`, else calendar.yaml ›
+    due.on_time_inclusive: false, strictly before the due date, as the notice's 「1日前」)."""
+    raw = _campaign_due(quarter.campaign)
+    spec = {**raw, **((raw.get("quarters") or {}).get(quarter.q) or {})}
+    last_month = 3 * quarter.q  # the quarter's last month, 3 … 12
+    day = _month_day(quarter.year, last_month + int(spec.get("month", 1)), spec.get("day", 1))
+    inclusive = spec.get("on_time_inclusive")
+    if inclusive is None:
+        inclusive = (_cal().get("due") or {}).get("on_time_inclusive", False)
+    if not isinstance(inclusive, bool):
+        raise ValueError(
+            f"calendar.yaml 中 on_time_inclusive 应为 true 或 false，现为「{inclusive}」"
+        )
+    return DueRule(day, inclusive, str(spec.get("rule", "")))
+
+
 def due_date(quarter: Quarter) -> dt.date:
-    """Due before the 1st of the first month of the next quarter."""
-    due = _cal()["due"]
-    return quarter.next().start.replace(day=int(due["day"]))
+    """The date the campaign's rule names for `quarter` (2025: the 1st of the next quarter's
+    first month; 2026: the last day of the month the schedule lists)."""
+    return due(quarter).due_date
 
 
-def due_rule() -> str:
-    """The due date as a rule submitters are told (calendar.yaml › due.rule)."""
-    return str(_cal()["due"]["rule"])
+def on_time_inclusive(quarter: Quarter) -> bool:
+    """Whether a return received on the due date itself is on time."""
+    return due(quarter).inclusive
+
+
+def last_on_time_day(quarter: Quarter) -> dt.date:
+    """The last day on which a return for `quarter` still arrives on time."""
+    return due(quarter).last_on_time_day
+
+
+def due_rule(quarter: Quarter | None = None) -> str:
+    """The due rule as submitters are told (campaigns.<year>.due.rule); without a quarter, the
+    rule of the quarter being collected today."""
+    return due(quarter or collecting_quarter(today())).rule
+
+
+def due_words(quarter: Quarter) -> str:
+    """「2025年4月1日前」 or 「2026年4月30日（含当日）前」: the deadline as a letter states it."""
+    d = due(quarter)
+    day = f"{d.due_date.year}年{d.due_date.month}月{d.due_date.day}日"
+    return f"{day}（含当日）前" if d.inclusive else f"{day}前"
 
 
 def is_on_time(quarter: Quarter, received: dt.date) -> bool:
-    due = due_date(quarter)
-    return received <= due if _cal()["due"]["on_time_inclusive"] else received < due
+    return received <= last_on_time_day(quarter)
+
+
+def is_due(quarter: Quarter, day: dt.date) -> bool:
+    """Whether `quarter`'s returns are owed by `day`: the last on-time day has passed. Before
+    that a return not yet received is 未到期, not missing."""
+    return day > last_on_time_day(quarter)
+
+
+TODAY_ENV = "JIBAO_TODAY"
+
+
+def today() -> dt.date:
+    """The office's today: JIBAO_TODAY (YYYY-MM-DD) when set — to rerun a quarter as of a past
+    day, or in tests — else the machine's date (the office's clock, Asia/Shanghai)."""
+    text = os.environ.get(TODAY_ENV, "").strip()
+    if text:
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{TODAY_ENV} 应为 YYYY-MM-DD 格式的日期，现为「{text}」") from None
+    return dt.date.today()
 
 
 def reminder_date(quarter: Quarter) -> dt.date:

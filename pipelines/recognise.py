@@ -26,6 +26,7 @@ _FORM_BY_NUMBER = {"一": "form1", "二": "form2", "三": "form3", "四": "form4
 _FORM_BY_NUMBER.update({"1": "form1", "2": "form2", "3": "form3", "4": "form4"})
 _YEAR = re.compile(r"(20\d\d)年")
 _DATE = re.compile(r"(20\d\d)\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+_DATE_LINE = re.compile(r"[_＿\d]*年[_＿\d]*月[_＿\d]*日")  # 「2025年10月8日」, 「____年__月__日」
 _FIELD_END = re.compile(r"填表人|联系电话|填报日期|日期|审核人|负责人")
 MAX_HEADER_SCAN = 40  # rows searched for a title or header above a table
 
@@ -55,6 +56,9 @@ class RawCell:
     r: int
     c: int
     formula_without_value: bool = False
+    # 表二's type-scoped columns read un-merged: the other level rows' cells of the same type
+    # that hold something too, as (row, col, value): the front door decides whether they agree.
+    repeats: tuple[tuple[int, int, object], ...] = ()
 
     @property
     def cell(self) -> str:
@@ -83,6 +87,9 @@ class Recognised:
     cells: list[RawCell] = field(default_factory=list)
     rows_found: dict[str, int] = field(default_factory=dict)  # row_key → sheet row
     findings: list[Finding] = field(default_factory=list)
+    # columns the sheet lacks that its other columns give (config: derived_from), e.g. 附件4's
+    # 表一 prints no 实施星级管理数量 总数: it is the sum of the five star columns
+    derived: list[str] = field(default_factory=list)
 
 
 def _sane(merge: tuple[int, int, int, int]) -> bool:
@@ -192,10 +199,33 @@ def _column_index(form: FormSpec) -> dict[str, list[ColumnSpec]]:
     return idx
 
 
-def _header_path(grid: _Grid, top: int, bottom: int, c: int) -> list[str]:
+def _header_band(grid: _Grid, top: int, bottom: int, first_col: int) -> list[list[str]]:
+    """The header rows' texts (read through merges), with group labels of an un-merged header
+    spread by position: a blank cell takes the label to its left when that label heads a group
+    (it has labels below it) and nothing is written above the blank cell — so 「企业基数（家）」
+    typed once over four unmerged columns heads all four, as the merged header does, while a
+    blank under a leaf that spans rows stays blank."""
+    band = [
+        list(grid.texts[r][first_col:]) if r < grid.n_rows else [] for r in range(top, bottom + 1)
+    ]
+    width = grid.n_cols - first_col
+    for row in band:
+        row.extend([""] * (width - len(row)))
+    filled = [row[:] for row in band]
+    for d in range(len(band) - 1):  # the bottom row holds leaves only: never spread
+        row, below, out = band[d], band[d + 1], filled[d]
+        for c in range(1, width):
+            if row[c] or any(band[u][c] for u in range(d)):
+                continue
+            if out[c - 1] and (below[c - 1] or out[c - 1] != row[c - 1]):
+                out[c] = out[c - 1]
+    return filled
+
+
+def _header_path(band: list[list[str]], c: int) -> list[str]:
     path: list[str] = []
-    for r in range(top, bottom + 1):
-        t = grid.text(r, c)
+    for row in band:
+        t = row[c]
         if t and (not path or path[-1] != t):
             path.append(t)
     return path
@@ -208,8 +238,9 @@ def _match_columns(
     (with units, then without); ties go to the leftmost unassigned column of the form (headers
     repeat, e.g. 场次)."""
     assigned: dict[str, int] = {}
+    band = _header_band(grid, top, bottom, first_col)
     for c in range(first_col, grid.n_cols):
-        path = _header_path(grid, top, bottom, c)
+        path = _header_path(band, c - first_col)
         if not path:
             continue
         for col in _path_candidates(form, tuple(path)):
@@ -263,6 +294,7 @@ def _find_rows(
     unknown: list[tuple[int, str]] = []
     first: int | None = None
     lo, hi = label_cols.start, label_cols.stop
+    current: str | None = None  # 表二: the type label's group, carried down its level rows
     for r in range(start, min(end, grid.n_rows)):
         texts = grid.texts[r][lo:hi]
         texts += [""] * (hi - lo - len(texts))
@@ -271,7 +303,12 @@ def _find_rows(
             break
         if not joined:
             continue
+        # Merged, the type label fills every level row; un-merged, it sits on the first one only
+        # and the rows below belong to it by position.
         group = next((groups[t] for t in texts if t in groups), None)
+        if group is None:
+            group = current
+        current = group
         key = None
         for t in texts:
             for row in matchers.get(t, []):
@@ -310,7 +347,9 @@ def _parse_header_line(grid: _Grid, start: int, end: int) -> dict:
                 if label in ns and info[key] is None:
                     after = re.split(r"[:：]", ns.split(label, 1)[1], maxsplit=1)
                     val = after[-1] if after else ""
-                    val = _FIELD_END.split(val)[0].strip("_＿ ")
+                    val = _FIELD_END.split(val)[0]
+                    at = _DATE.search(val)  # 「0595-22000000 2025年10月8日」 typed in one cell
+                    val = (val[: at.start()] if at else val).strip("_＿ ")
                     if key == "unit":
                         val = re.sub(r"^（?盖章）?[:：]?", "", val)
                     if not val and i + 1 < len(texts):
@@ -327,7 +366,8 @@ def _parse_header_line(grid: _Grid, start: int, end: int) -> dict:
 
 
 def _header_top(grid: _Grid, form: FormSpec, after: int, first_data: int) -> int:
-    """First header row: the row after the last 填报单位/title line above the data."""
+    """First header row: the row after the last title or header-line row (填报单位 / 填表人 /
+    联系电话 / date, on one line or, as 附件7 prints them, on lines of their own) above the data."""
     top = after
     for r in range(after, first_data):
         joined = "".join(t for _, t in grid.row_texts(r))
@@ -336,6 +376,8 @@ def _header_top(grid: _Grid, form: FormSpec, after: int, first_data: int) -> int
             and "类型" not in joined
             or _TITLE.search(joined)
             or "填表人" in joined
+            or "联系电话" in joined
+            or _DATE_LINE.fullmatch(joined)
         ):
             top = r + 1
     return top
@@ -397,6 +439,8 @@ def _recognise_region(
         _find_rows(form, grid, start, end, label_cols) if label_cols else ({}, [], None)
     )
     if label_cols is None or first is None:
+        if not _has_header_table(grid, form, start, end):
+            return None  # a title with no table below: a sentence that names a form
         rec.findings.append(
             Finding("no_data_rows", None, {"expected": "、".join(r.display for r in form.rows)})
         )
@@ -420,12 +464,43 @@ def _recognise_region(
             )
         )
     for col in form.value_columns:
-        if col.id not in cols:
+        if col.id in cols:
+            continue
+        if col.derived_from and all(p in cols for p in col.derived_from):
+            rec.derived.append(col.id)
+        else:
             rec.findings.append(
                 Finding("missing_column", None, {"column_label": "›".join(col.path)})
             )
     _take_cells(rec, grid, rows, cols)
     return rec
+
+
+MIN_HEADER_LABELS = 3  # distinct header labels of the form that make a table a table
+
+
+@per_form
+def _header_labels(form: FormSpec) -> frozenset[str]:
+    """Normalised labels a header of this form is made of (groups and leaves, with and without
+    units, and the row header), to tell a table from a sentence that names the form."""
+    labels = {norm(form.row_header)}
+    for col in form.value_columns:
+        for part in (*col.path, *col.aliases):
+            labels.add(norm(part))
+            labels.add(_strip_unit(norm(part)))
+    return frozenset(x for x in labels if len(x) >= 2)
+
+
+def _has_header_table(grid: _Grid, form: FormSpec, start: int, end: int) -> bool:
+    """Whether the lines below a title hold the form's header table (≥ MIN_HEADER_LABELS of its
+    labels), not only text that mentions the form (an instructions sheet)."""
+    labels = _header_labels(form)
+    seen: set[str] = set()
+    for r in range(start, min(end, start + MAX_HEADER_SCAN, grid.n_rows)):
+        seen.update(t for _, t in grid.row_texts(r) if t in labels)
+        if len(seen) >= MIN_HEADER_LABELS:
+            return True
+    return False
 
 
 def _fill_header(rec: Recognised, info: dict) -> None:
@@ -468,10 +543,20 @@ def _take_cells(rec: Recognised, grid: _Grid, rows: dict[str, int], cols: dict[s
             for group, grows in groups.items():
                 if not grows:
                     continue
-                # The merged cell's value sits in its top-left cell; an unmerged copy may put it lower.
-                r = next((x for x in grows if grid.own(x, c) not in (None, "")), grows[0])
-                r, cc = grid.origin(r, c)
-                rec.cells.append(RawCell(group, col.id, grid.own(r, cc), r, cc, (r, cc) in fwv))
+                # What the submitter sees: a merged cell's value in its top-left cell (anything
+                # under the merge is hidden); un-merged, whatever is typed on any level row.
+                seen = [
+                    (x, c, grid.own(x, c))
+                    for x in grows
+                    if grid.origin(x, c) == (x, c)
+                    and (grid.own(x, c) not in (None, "") or (x, c) in fwv)
+                ]
+                if seen:
+                    r, cc, value = seen[0]
+                else:
+                    r, cc = grid.origin(grows[0], c)
+                    value = grid.own(r, cc)
+                append(RawCell(group, col.id, value, r, cc, (r, cc) in fwv, tuple(seen[1:])))
         else:
             for key, r in ordered:
                 line = cells[r]

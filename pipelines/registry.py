@@ -26,6 +26,7 @@ class Submitter:
     enterprise_base: int | None = None
     old_city: bool = False
     email: str | None = None
+    emails: tuple[str, ...] = ()  # known sender addresses (mail intake recognises the unit)
 
     @property
     def row_key(self) -> str:
@@ -72,6 +73,41 @@ class Registry:
         hits = {s.name: s for k, s in idx.items() if len(k) >= 2 and k in key}
         return next(iter(hits.values())) if len(hits) == 1 else None
 
+    def suggest(self, text: object, limit: int = 2) -> list[str]:
+        """Registered names close to an unresolved 填报单位 (「长泰街道」 → ["常泰街道"]), best
+        first: a suggestion for the submitter to confirm, never a guess the front door acts on.
+        Scored by rapidfuzz's edit-distance ratio over every name and alias, cleaned as
+        `resolve` cleans them; names below SUGGEST_MIN_SCORE, or clearly behind the best, are
+        not offered."""
+        from rapidfuzz import fuzz, process
+
+        key = clean_unit_name(text)
+        if not key:
+            return []
+        idx = self._index
+        variants = {
+            key,
+            key.removeprefix("泉州市"),
+            key.removeprefix("鲤城区"),
+            key.removesuffix("办事处"),
+        }
+        best: dict[str, float] = {}
+        for variant in variants - {""}:
+            for _alias, score, _ in process.extract(
+                variant, list(idx), scorer=fuzz.ratio, score_cutoff=SUGGEST_MIN_SCORE, limit=8
+            ):
+                name = idx[_alias].name
+                best[name] = max(best.get(name, 0.0), score)
+        ranked = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))
+        top = ranked[0][1] if ranked else 0.0
+        return [name for name, score in ranked[:limit] if score >= top - SUGGEST_TIE]
+
+
+# Edit-distance ratio (0–100) a registered name must reach to be suggested: 「长泰街道」 and
+# 「常泰街道」 score 75, unrelated units of the same kind (「开元街道」) 50.
+SUGGEST_MIN_SCORE = 60.0
+SUGGEST_TIE = 3.0  # a second name is offered only when it is about as close as the first
+
 
 @cache
 def _index_for(reg: Registry) -> dict[str, Submitter]:
@@ -101,6 +137,7 @@ def _registry(config_dir: str) -> Registry:
                 enterprise_base=s.get("enterprise_base"),
                 old_city=bool(s.get("old_city", False)),
                 email=s.get("email"),
+                emails=tuple(s.get("emails") or ()),
             )
             for s in raw["submitters"]
         )

@@ -859,7 +859,7 @@ def _person(sub: Submitter, q: Quarter, seed: int) -> tuple[str, str]:
 
 
 def _received(rng: random.Random, q: Quarter, late: bool) -> dt.datetime:
-    due = periods.due_date(q)
+    due = periods.last_on_time_day(q)  # the last day that counts as on time
     day = (
         due + dt.timedelta(days=rng.randint(2, 25))
         if late

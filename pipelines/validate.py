@@ -14,6 +14,7 @@ import contextlib
 import functools
 import hashlib
 import operator
+import os
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
@@ -21,15 +22,17 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipelines import periods
+from pipelines import config, periods
 from pipelines.forms import ColumnSpec, FormSpec, get_form, per_form
 from pipelines.model import Issue, ReturnResult, Value
 from pipelines.reader import read_many
-from pipelines.reader.model import Unreadable, WorkbookGrid
-from pipelines.recognise import Recognised, quarter_from_date, recognise_sheet
+from pipelines.reader.files import WORKBOOK_SUFFIXES, kind_of, open_regular, refusal
+from pipelines.reader.model import EXCEL_ERRORS, Unreadable, WorkbookGrid
+from pipelines.recognise import RawCell, Recognised, a1, quarter_from_date, recognise_sheet
 from pipelines.registry import load_registry
-from pipelines.rules.coerce import coerce
+from pipelines.rules.coerce import as_shown, coerce
 from pipelines.rules.messages import fmt, render, severity, where
+from pipelines.sanitize import quote
 
 if TYPE_CHECKING:
     from pipelines.rules import cross
@@ -39,16 +42,36 @@ SIDECARS = {"received.csv", "explanations.csv", "manifest.json"}
 
 
 def collect_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Files named, and every file under folders named (recursively, sorted), minus sidecars,
-    hidden files and Office lock files (~$…)."""
+    """Paths named, and every entry under folders named (recursively, sorted), minus sidecars,
+    hidden files and Office lock files (~$…). A folder named like a workbook (「季报.xlsx/」, an
+    Apple Numbers package) is one entry, not searched: it gets its own verdict, as do FIFOs,
+    sockets and devices found in a folder. Links to folders are not followed."""
     out: list[Path] = []
     for p in map(Path, paths):
-        if p.is_dir():
-            found = sorted(x for x in p.rglob("*") if x.is_file())
-            out += [x for x in found if not _skip(x)]
+        if p.is_dir() and not _named_like_workbook(p):
+            out += _entries(p)
         else:
             out.append(p)
     return out
+
+
+def _named_like_workbook(path: Path) -> bool:
+    return path.suffix.lower() in WORKBOOK_SUFFIXES
+
+
+def _entries(folder: Path) -> list[Path]:
+    found: list[Path] = []
+    for root, dirs, files in os.walk(folder):  # followlinks=False
+        base = Path(root)
+        named = {d for d in dirs if _named_like_workbook(base / d)}
+        found += (base / d for d in named if not _skip(base / d))
+        dirs[:] = [d for d in dirs if d not in named and not (base / d).is_symlink()]
+        found += (base / f for f in files if not _skip(base / f) and not _dir_link(base / f))
+    return sorted(found)
+
+
+def _dir_link(path: Path) -> bool:
+    return path.is_symlink() and path.is_dir()
 
 
 def _skip(path: Path) -> bool:
@@ -56,14 +79,28 @@ def _skip(path: Path) -> bool:
 
 
 def sha256_of(path: Path) -> str | None:
+    """The file's sha256, or None when it cannot be read or is not a regular file (a FIFO is
+    never opened for a blocking read, a device never read to its endless end)."""
     h = hashlib.sha256()
     try:
-        with open(path, "rb") as fh:
+        with open_regular(path) as fh:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 h.update(chunk)
     except OSError:
         return None
     return h.hexdigest()
+
+
+def _not_a_file(path: Path) -> ReturnResult | None:
+    """The verdict, given at once, for a path that is not a regular file (one stat, no open)."""
+    try:
+        kind = kind_of(path)
+    except OSError:
+        return None  # missing or unreadable: the reader says why
+    if kind is None:
+        return None
+    verdict = Unreadable(str(path), "not_a_file", refusal(path, kind))
+    return _unreadable(str(path), verdict, None)
 
 
 @dataclass(slots=True)
@@ -128,7 +165,14 @@ def validate_paths(
     deps.start()
     pending: list[_Pending] = []
     finished: list[ReturnResult] = []
-    for path, outcome in read_many(files, workers=workers, then=then):
+    readable: list[Path] = []
+    for path in files:
+        refused = _not_a_file(path)
+        if refused is None:
+            readable.append(path)
+        else:
+            finished.append(refused)
+    for path, outcome in read_many(readable, workers=workers, then=then):
         if isinstance(outcome, Unreadable):  # the worker timed out or died
             finished.append(_unreadable(str(path), outcome, sha256_of(Path(path))))
             continue
@@ -160,9 +204,32 @@ def examine(
         return [_pack(_unreadable(path, verdict, digest), False)]
     q = periods.Quarter.parse(forced) if forced else None
     found = _returns_in(path, verdict, q, digest)
+    hidden = hidden_forms(verdict)
     if not found:
-        return [_pack(_no_form(path, verdict, digest), False)]
+        result = _no_form(path, verdict, digest)
+        result.issues += hidden
+        return [_pack(result, False)]
+    for r in found:
+        r.issues += hidden
     return [_pack(r, True) for r in found]
+
+
+def hidden_forms(grid: WorkbookGrid) -> list[Issue]:
+    """A warning per form found on a hidden or very hidden sheet: such a sheet is not a return
+    (the submitter does not see it when opening the file), but the submitter should know it
+    was left out."""
+    out = []
+    for sheet in grid.sheets:
+        if sheet.visible:
+            continue
+        names = "、".join(dict.fromkeys(rec.form.name for rec in recognise_sheet(sheet)))
+        if names:
+            kind = "hidden_sheet_form"
+            sheet_name = quote(sheet.name)
+            out.append(
+                Issue(severity(kind), kind, None, render(kind, sheet=sheet_name, forms=names))
+            )
+    return out
 
 
 def _unreadable(path: str, grid: Unreadable, digest: str | None) -> ReturnResult:
@@ -201,6 +268,8 @@ def _returns_in(
 ) -> list[ReturnResult]:
     out = []
     for sheet in grid.sheets:
+        if not sheet.visible:
+            continue  # what the submitter sees is the submission (see hidden_forms)
         for rec in recognise_sheet(sheet):
             q = _quarter_for(path, rec, forced)
             result = ReturnResult(
@@ -235,6 +304,8 @@ def _check_return(result: ReturnResult, rec: Recognised, q: periods.Quarter | No
     if q is None:
         issues.append(_issue("quarter_unknown"))
     elif rec.campaign and rec.campaign != q.campaign:
+        # The campaign's cumulative windows restart every year: a 2025 form's figures count
+        # from 2025-01-01, so they cannot be read as a 2026 quarter's (nor the reverse).
         issues.append(
             _issue(
                 "campaign_mismatch",
@@ -242,12 +313,19 @@ def _check_return(result: ReturnResult, rec: Recognised, q: periods.Quarter | No
                 title_year=rec.campaign,
                 quarter=q.label,
                 quarter_year=q.campaign,
+                title_start=_campaign_start(rec.campaign),
+                quarter_start=_campaign_start(q.campaign),
             )
         )
     if sub is None:
         kind = "submitter_unknown" if rec.submitter_text else "submitter_missing"
-        example = load_registry().submitters[0].name
-        issues.append(_issue(kind, found=rec.submitter_text or "", example=example))
+        registry = load_registry()
+        near = _suggest(str(config.config_dir()), rec.submitter_text) if rec.submitter_text else ()
+        example = near[0] if near else registry.submitters[0].name
+        asked = f"是否为{'或'.join(near)}？" if near else ""
+        issues.append(
+            _issue(kind, found=quote(rec.submitter_text or ""), example=example, suggestion=asked)
+        )
     elif sub.forms and form.id not in sub.forms:
         issues.append(_issue("form_not_owed", submitter=sub.name, form_name=form.name))
 
@@ -257,7 +335,8 @@ def _check_return(result: ReturnResult, rec: Recognised, q: periods.Quarter | No
             form, f.params["row_label"], own_types
         ):
             continue
-        issues.append(_issue(f.rule, f.cell, form_name=form.name, **f.params))
+        params = {k: quote(v) if k == "found" else v for k, v in f.params.items()}
+        issues.append(_issue(f.rule, f.cell, form_name=form.name, **params))
 
     type_of = form.type_by_key
     own_cells = [c for c in rec.cells if type_of[c.row_key] in own_types]
@@ -268,12 +347,18 @@ def _check_return(result: ReturnResult, rec: Recognised, q: periods.Quarter | No
         own_cells = []
     values = result.values
     for cell in own_cells:
+        if cell.repeats:
+            cell = _one_of_repeats(result, form, cell)
+            if cell is None:
+                continue
         a1 = cell.cell
         raw = cell.value
         if cell.formula_without_value:
             value, kind, found = None, "formula_without_value", ""
-        elif (raw.__class__ is float or raw.__class__ is int) and raw - raw == 0:
-            value, kind = float(raw), None  # the common case: a finite number, nothing to say
+        elif raw.__class__ is float and raw - raw == 0:
+            value, kind = as_shown(raw), None  # the common case: a finite number, nothing to say
+        elif raw.__class__ is int:
+            value, kind = float(raw), None
         else:
             value, kind, found = coerce(raw)
         if kind:
@@ -286,16 +371,113 @@ def _check_return(result: ReturnResult, rec: Recognised, q: periods.Quarter | No
                     a1,
                     row=cell.row_key,
                     col=col.id,
-                    raw=found,
+                    raw=found,  # the full value stays in the warehouse
                     where=at,
-                    found=found,
+                    found=quote(found),  # the message quotes a readable, harmless cut
                     value=shown,
                     unit=col.unit or "",
+                    meaning=EXCEL_ERRORS.get(found, "公式无法计算"),
                 )
             )
         values.append(Value(cell.row_key, cell.column_id, value, a1))
+    if rec.derived and own_cells:
+        _derive(result, form, rec.derived)
     _flag_other_rows(result, rec, other_cells)
     return result
+
+
+def _informative(raw: object) -> bool:
+    """Whether a level row's cell says something: not blank, not a placeholder, not 0 (an
+    un-merged form filled with 0 on the other level rows, as "no blanks" asks, agrees)."""
+    if raw is None:
+        return True  # a formula without a cached value: its result is unknown
+    value, kind, _found = coerce(raw)
+    return kind not in ("blank", "blank_token") and value != 0.0
+
+
+def _shown(raw: object) -> str:
+    """A cell's value as a message quotes it: numbers as a person writes them."""
+    if raw is None:
+        return "（公式无计算结果）"
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        return fmt(as_shown(float(raw)))
+    return quote(raw)
+
+
+def _one_of_repeats(result: ReturnResult, form: FormSpec, cell: RawCell) -> RawCell | None:
+    """A type-scoped column (表二 万岗达标, 宣传发动) read un-merged, with something on several
+    level rows: the one value when they agree, else an error naming every cell (None)."""
+    seen = [(cell.r, cell.c, cell.value), *cell.repeats]
+    told = [x for x in seen if _informative(x[2])]
+    if not told:
+        return cell
+    values = {coerce(v)[0] if v is not None else None for _, _, v in told}
+    if len(told) == 1 or (len(values) == 1 and None not in values):
+        r, c, v = told[0]
+        return RawCell(cell.row_key, cell.column_id, v, r, c, v is None)
+    col = form.column(cell.column_id)
+    cells = [a1(r, c) for r, c, _ in told]
+    shown = "、".join(_shown(v) for _, _, v in told)
+    at = where(form, form.row_label(cell.row_key), col, None)
+    result.issues.append(
+        _issue(
+            "type_value_conflict",
+            cells[0],
+            row=cell.row_key,
+            col=col.id,
+            raw=shown,
+            where=at,
+            cells="、".join(cells),
+            values=shown,
+        )
+    )
+    result.values.append(Value(cell.row_key, cell.column_id, None, cells[0]))
+    return None
+
+
+def _derive(result: ReturnResult, form: FormSpec, derived: list[str]) -> None:
+    """Columns the layout leaves out, computed from their parts on each own row, and said so."""
+    got = {(v.row_key, v.column_id): v.value for v in result.values}
+    rows = list(dict.fromkeys(v.row_key for v in result.values))
+    for column_id in derived:
+        col = form.column(column_id)
+        sums = []
+        for row_key in rows:
+            parts = [got.get((row_key, p)) for p in col.derived_from]
+            if any((row_key, p) not in got for p in col.derived_from):
+                continue
+            total = None if any(p is None for p in parts) else float(sum(parts))
+            result.values.append(Value(row_key, column_id, total, None))
+            sums.append(f"{form.row_label(row_key)}行 {fmt(total)}")
+        if sums:
+            result.issues.append(
+                _issue(
+                    "derived_column",
+                    None,
+                    col=column_id,
+                    form_name=form.name,
+                    column_label="›".join(col.path),
+                    parts="、".join(f"「{form.column(p).label}」" for p in col.derived_from),
+                    values="，".join(sums),
+                )
+            )
+
+
+@functools.lru_cache(maxsize=512)
+def _suggest(config_dir: str, text: str) -> tuple[str, ...]:
+    """Registered names near an unresolved 填报单位, asked about, never taken (see
+    Registry.suggest). Memoised per configuration: a misspelling comes on every form."""
+    return tuple(load_registry().suggest(text))
+
+
+def _campaign_start(year: int) -> str:
+    """「2025年1月1日」: when a campaign's cumulative figures start (calendar.yaml › campaigns; a
+    year that is not configured is taken to start on 1 January)."""
+    try:
+        start = periods.campaign(year).start
+    except KeyError:
+        return f"{year}年1月1日"
+    return f"{start.year}年{start.month}月{start.day}日"
 
 
 @per_form

@@ -142,10 +142,17 @@ create table if not exists deadlines (
     due_date      date,
     reminder_date date
 );
-comment on table deadlines is '报送期限：每季度首月1日前报送上季度数据（calendar.yaml › due）。Due dates and reminder dates per quarter.';
+-- Added with the collection-window states; `add column if not exists` upgrades older files.
+alter table deadlines add column if not exists on_time_until date;
+alter table deadlines add column if not exists on_time_inclusive boolean;
+alter table deadlines add column if not exists due_rule varchar;
+comment on table deadlines is '报送期限：各专项行动年度的报送规则（calendar.yaml › campaigns.<年度>.due；2025年为每季度首月1日前，2026年按任务清单）。Due dates, the last on-time day and reminder dates per quarter.';
 comment on column deadlines.quarter is '季度。Quarter.';
-comment on column deadlines.due_date is '报送截止日；当日收到仍算按时（calendar.yaml › due.on_time_inclusive）。Due date.';
+comment on column deadlines.due_date is '报送截止日（规则所称的日期，如「4月1日前」的4月1日）。The date the due rule names.';
 comment on column deadlines.reminder_date is '催报提醒日（截止日前 reminder_days_before_due 天）。Reminder date.';
+comment on column deadlines.on_time_until is '按时报送的最后一天：截止日当天不算按时时为截止日前一天（calendar.yaml › on_time）。Last day a return is on time; after it the return is due (reporting_status.due).';
+comment on column deadlines.on_time_inclusive is '截止日当天收到是否算按时（before：否；on_or_before：是）。Whether the due date itself is on time.';
+comment on column deadlines.due_rule is '报送期限的文字表述（如「每季度首月1日前」）。The due rule in words.';
 
 create table if not exists targets (
     campaign  integer,

@@ -60,6 +60,11 @@ alter table submissions add column if not exists message_id varchar;
 comment on column submissions.channel is '收到渠道：folder 报送文件夹 / upload 网页上传 / mail 电子邮件。How the file reached the office.';
 comment on column submissions.received_by is '上传账号或发件人邮箱；报送文件夹收到的为空。Uploader account or sender address.';
 comment on column submissions.message_id is '电子邮件的 Message-ID（邮件收到的文件）。Message-ID of the e-mail it came in.';
+-- Added with the office's decisions (pipelines/warehouse/official.py sets them from office_actions).
+alter table submissions add column if not exists sent_back boolean;
+alter table submissions add column if not exists received_after_lock boolean;
+comment on column submissions.sent_back is '办公室已退回该版本（退回待重报）：不再作为正式版本，此前的版本也不会自动恢复为正式版本。Sent back by the office.';
+comment on column submissions.received_after_lock is '锁定后收到：该版本在季度审核锁定之后收到，重新开放前不采用、不改变正式数据。Arrived after the quarter was closed; not taken into account until it is reopened.';
 
 create table if not exists return_values (
     submission_id bigint,
@@ -106,25 +111,3 @@ comment on column validation_issues.value is '发现的原值（文本）。Valu
 comment on column validation_issues.status is 'open 待处理 / resolved 已由新版本解决 / explained 已说明。Issue status.';
 comment on column validation_issues.resolved_by_submission is '解决该问题的较新版本。The newer accepted version that resolved it.';
 comment on column validation_issues.explanation is '办公室登记的情况说明（explanations.csv）。Explanation accepted by the office.';
-
-create table if not exists alert_deliveries (
-    alert_id    varchar,
-    quarter     varchar,
-    submitter   varchar,
-    channel     varchar check (channel in ('file', 'email', 'webhook')),
-    fingerprint varchar,
-    recipient   varchar,
-    sent_at     timestamp,
-    status      varchar check (status in ('sent', 'failed')),
-    detail      varchar
-);
-comment on table alert_deliveries is '提醒发送记录：每次向报送单位发送数据质量提醒或催报一行。Alerts sent to submitters (file, e-mail, webhook).';
-comment on column alert_deliveries.alert_id is '提醒标识。Alert id.';
-comment on column alert_deliveries.quarter is '季度。Quarter.';
-comment on column alert_deliveries.submitter is '报送单位。Submitter.';
-comment on column alert_deliveries.channel is '发送渠道：file 文件 / email 邮件 / webhook 群机器人。Channel.';
-comment on column alert_deliveries.fingerprint is '提醒内容指纹，相同内容不重复发送。Content fingerprint (no duplicate sends).';
-comment on column alert_deliveries.recipient is '接收方（邮箱、群机器人地址或文件路径）。Recipient.';
-comment on column alert_deliveries.sent_at is '发送时间。Sent at.';
-comment on column alert_deliveries.status is 'sent 已发送 / failed 发送失败。Delivery status.';
-comment on column alert_deliveries.detail is '发送结果说明。Detail of the outcome.';

@@ -1,6 +1,7 @@
 -- performance_scores: the quarterly performance score (绩效评分, 0–100) of every submitter that
 -- owes returns, a transparent weighted sum of five shares in [0, 1] (weights: scoring_weights).
---   timeliness      forms owed that were accepted on time ÷ forms owed          (reporting_status)
+--   timeliness      forms owed that were accepted on time ÷ forms owed          (reporting_status;
+--                   only once they are due: a quarter is scored after its deadline)
 --   data_quality    accepted returns without open warnings ÷ returns received  (all versions;
 --                   0 when nothing was received)
 --   target_pace     mean over the 十百千万 measures with a target of min(1, share ÷ pace); a
@@ -31,12 +32,12 @@ units as (
         any_value(campaign) as campaign,
         submitter,
         any_value(submitter_type) as submitter_type,
-        count(*) filter (where expected) as forms_expected,
-        count(*) filter (where expected and on_time) as forms_on_time
+        count(*) filter (where expected and due) as forms_expected,
+        count(*) filter (where expected and due and on_time) as forms_on_time
     from reporting_status
     where submitter_type in (select submitter_type from submitter_types where not consolidates)
     group by quarter, submitter
-    having count(*) filter (where expected) > 0
+    having count(*) filter (where expected and due) > 0
 ),
 
 open_warnings as (

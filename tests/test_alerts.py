@@ -178,17 +178,24 @@ class Drop:
 
 
 def run_alerts(paths: Paths, today: dt.date = dt.date(2025, 10, 10), *, send: bool = True):
-    """write_alerts as the Dagster asset runs it: on a copy of the warehouse, published after."""
-    return warehouse.publish(
-        paths, lambda con: alerts_mod.write_alerts(con, paths, QUARTER, today=today, send=send)
-    )
+    """write_alerts as the Dagster asset runs it: on a read-only connection to the published
+    warehouse (deliveries go to the outbox); then a build, which copies the outbox into
+    alert_deliveries for analysts."""
+    return _letters(paths, alerts_mod.write_alerts, today, send)
 
 
 def run_reminders(paths: Paths, today: dt.date, *, send: bool = True):
-    return warehouse.publish(
-        paths,
-        lambda con: alerts_mod.write_reminders(con, paths, QUARTER, today=today, send=send),
-    )
+    return _letters(paths, alerts_mod.write_reminders, today, send)
+
+
+def _letters(paths: Paths, write, today: dt.date, send: bool):
+    con = warehouse.connect_published(paths)
+    try:
+        run = write(con, paths, QUARTER, today=today, send=send)
+    finally:
+        con.close()
+    warehouse.publish(paths, lambda con: None)  # the next build
+    return run
 
 
 def query(paths: Paths, sql: str, params=()) -> list[tuple]:

@@ -10,7 +10,8 @@ restart. The storyline:
 2025Q4  金龙街道 表一 resubmitted after the due date (v1 on time, v2 official);
         开元街道 表二 v1 rejected (on time), v2 accepted late; 区卫健局 表三 v2 rejected after an
         accepted v1; 临江街道 表四 only rejected.
-2026Q1  区卫健局 sends nothing; 金龙街道 表二 arrives on the due date itself (on time).
+2026Q1  区卫健局 sends nothing; 金龙街道 表二 arrives on 04-01 (on time: 2026's returns are due
+        by the end of April, calendar.yaml).
 
 Every expected figure below is a literal with its arithmetic beside it, from DOMAIN.md's
 definitions — not recomputed with the view's own SQL.
@@ -35,7 +36,7 @@ D1, D2 = "区卫健局", "区教育局"
 OFFICE = "鲤城区安全生产委员会办公室"
 STREET, DEPT = "街道", "区安委会成员单位"
 QUARTERS = ("2025Q3", "2025Q4", "2026Q1")
-ON_TIME = {  # three days before each due date (2025-10-01, 2026-01-01, 2026-04-01)
+ON_TIME = {  # a few days before each due date (2025-10-01, 2026-01-01, 2026-04-30)
     "2025Q3": dt.datetime(2025, 9, 28, 9),
     "2025Q4": dt.datetime(2025, 12, 29, 9),
     "2026Q1": dt.datetime(2026, 3, 29, 9),
@@ -375,16 +376,16 @@ def test_reporting_status_per_submitter_form_and_quarter(wh):
     assert f(D2, "form1", "2025Q3") == (("expected", "received", "accepted", "late"), 1, "逾期报送")
     # Nothing received.
     assert f(S3, "form4", "2025Q3") == (("expected", "missing"), 0, "未报送")
-    # Only a rejected version received: received, yet missing.
+    # Only a rejected version received: received, yet missing — the state is 退回待重报.
     assert f(S3, "form4", "2025Q4") == (
-        ("expected", "received", "missing"), 1, "已报送未通过")  # fmt: skip
+        ("expected", "received", "missing"), 1, "退回待重报")  # fmt: skip
     # v1 rejected on 12-30, v2 accepted on 01-03: the first accepted version is late.
     assert f(S1, "form2", "2025Q4") == (
         ("expected", "received", "accepted", "late"), 2, "逾期报送")  # fmt: skip
     # v1 accepted on 12-28, v2 (a correction) on 01-05: on time, as the first accepted was.
     assert f(S2, "form1", "2025Q4") == (
         ("expected", "received", "accepted", "on_time"), 2, "按时报送")  # fmt: skip
-    # Received on the due date itself (2026-04-01): on time (on_time_inclusive).
+    # Received 2026-04-01: on time (2026's schedule: by the end of April, calendar.yaml).
     assert f(S2, "form2", "2026Q1") == (
         ("expected", "received", "accepted", "on_time"), 1, "按时报送")  # fmt: skip
     # The office's consolidated return is owed by nobody.

@@ -208,8 +208,10 @@ def test_office_documents_that_are_not_spreadsheets(tmp_path: Path) -> None:
 
 
 def test_missing_file_and_directory_are_verdicts(tmp_path: Path) -> None:
-    assert code(tmp_path / "nope.xlsx") == "corrupt"
-    assert code(tmp_path) == "corrupt"
+    missing = verdict(tmp_path / "nope.xlsx")
+    assert isinstance(missing, Unreadable) and missing.code == "corrupt"
+    assert "文件不存在" in missing.message  # in Chinese, not the system's English strerror
+    assert code(tmp_path) == "not_a_file"
 
 
 # ---------------------------------------------------------------- encryption

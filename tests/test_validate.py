@@ -222,6 +222,18 @@ def test_quarter_from_option_then_folder_then_header_date(tmp_path):
     assert any(i.rule == "quarter_unknown" for i in r.issues)
 
 
+@pytest.mark.parametrize(("campaign", "quarter"), [(2025, "2026Q1"), (2026, "2025Q4")])
+def test_a_return_made_for_another_campaign_is_sent_back_saying_why(tmp_path, campaign, quarter):
+    path = write_return(tmp_path / "a.xlsx", "form1", "常泰街道", street_row(), campaign=campaign)
+    r = one(validate_paths([path], quarter=quarter))
+    [issue] = r.issues
+    assert (issue.rule, issue.severity, r.status) == ("campaign_mismatch", "error", "rejected")
+    other = 2026 if campaign == 2025 else 2025
+    assert f"标题为{campaign}年度专项行动的报表" in issue.message
+    assert f"该表自{campaign}年1月1日起累计，本季度应自{other}年1月1日起累计" in issue.message
+    assert f"请使用{other}年度模板重新填报" in issue.message
+
+
 def test_formula_without_cached_value_is_reported_not_read_as_zero(tmp_path):
     path = write_return(tmp_path / "f.xlsx", "form1", "常泰街道", street_row())
     wb = openpyxl.load_workbook(path)
@@ -231,6 +243,87 @@ def test_formula_without_cached_value_is_reported_not_read_as_zero(tmp_path):
     issue = next(i for i in r.issues if i.cell == "E7")
     assert issue.rule == "formula_without_value" and r.status == "rejected"
     assert not any(v.cell == "E7" and v.value == 0 for v in r.values)
+
+
+def _cached(path, ref: str, formula: str, cached: str, cell_type: str | None = None):
+    """Give cell `ref` a formula with the cached result Excel would have saved (openpyxl writes
+    formulas without results): the sheet XML is rewritten as Excel writes it."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        parts = {n: zf.read(n) for n in zf.namelist()}
+    name = "xl/worksheets/sheet1.xml"
+    xml = parts[name].decode()
+    t = f' t="{cell_type}"' if cell_type else ""
+    new = f'<c r="{ref}"{t}><f>{formula}</f><v>{cached}</v></c>'
+    xml, n = re.subn(rf'<c r="{ref}"[^>]*?(?:/>|>.*?</c>)', new, xml, count=1)
+    assert n == 1
+    parts[name] = xml.encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for n, data in parts.items():
+            zf.writestr(n, data)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("formula", "cached", "read"),
+    [
+        ("0.1*3*400", "120.00000000000001", 120.0),
+        ("(0.3-0.1-0.2)*1", "-2.7755575615628914E-17", 0.0),
+        ("1/3*360", "119.99999999999999", 120.0),
+    ],
+)
+def test_a_formula_result_a_hair_from_a_whole_number_is_that_number(
+    tmp_path, formula, cached, read
+):
+    path = _cached(
+        write_return(tmp_path / "a.xlsx", "form1", "常泰街道", street_row(mgmt_body=120)),
+        "F7",
+        formula,
+        cached,
+    )
+    r = one(validate_paths([path], quarter="2025Q3"))
+    got = {v.cell: v.value for v in r.values}
+    assert got["F7"] == read
+    assert r.status == "accepted", r.issues
+    assert not any(i.rule in ("not_whole", "negative") for i in r.issues)
+
+
+def test_a_fraction_that_excel_shows_as_a_fraction_stays_one(tmp_path):
+    path = _cached(
+        write_return(tmp_path / "a.xlsx", "form1", "常泰街道", street_row()), "F7", "241/2", "120.5"
+    )
+    r = one(validate_paths([path], quarter="2025Q3"))
+    assert next(i for i in r.issues if i.cell == "F7").rule == "not_whole"
+
+
+@pytest.mark.parametrize(
+    ("literal", "meaning"),
+    [
+        ("#DIV/0!", "除数为零"),
+        ("#REF!", "引用的单元格已被删除或无效"),
+        ("#VALUE!", "公式中的数据类型不对"),
+        ("#N/A", "查找的值不存在"),
+        ("#NAME?", "无法识别的函数或名称"),
+        ("#NULL!", "引用的区域没有交集"),
+        ("#NUM!", "数值无效或超出范围"),
+    ],
+)
+def test_excel_error_values_are_errors_that_name_the_cell(tmp_path, literal, meaning):
+    path = _cached(
+        write_return(tmp_path / "a.xlsx", "form1", "常泰街道", street_row()),
+        "F7",
+        "E7/0",
+        literal,
+        cell_type="e",
+    )
+    r = one(validate_paths([path], quarter="2025Q3"))
+    issue = next(i for i in r.issues if i.cell == "F7")
+    assert (issue.rule, issue.severity, r.status) == ("excel_error", "error", "rejected")
+    assert f"公式错误值「{literal}」" in issue.message and meaning in issue.message
+    assert "依法依规设置安全生产管理机构" in issue.message
+    assert next(v for v in r.values if v.cell == "F7").value is None
 
 
 def test_a_file_that_is_not_a_spreadsheet_is_unreadable_with_a_reason(tmp_path):

@@ -6,9 +6,11 @@ import dagster as dg
 
 from pipelines import staging, warehouse
 from pipelines.assets.partitions import WAREHOUSE_POOL, one_run, quarters
+from pipelines.office import store as office_store
 from pipelines.periods import Quarter
 from pipelines.progress import say
 from pipelines.resources import JibaoPaths, Warehouse
+from pipelines.runlock import run_lock
 from pipelines.validate import validate_paths
 from pipelines.warehouse import stored
 from pipelines.warehouse.integrity import assert_publishable
@@ -41,8 +43,12 @@ def ordered(context: dg.AssetExecutionContext) -> list[str]:
 def raw_files(context: dg.AssetExecutionContext, jibao: JibaoPaths) -> dg.MaterializeResult:
     paths = jibao.paths
     counts = {}
+    for warning in paths.drop_folder_warnings():  # a folder naming no quarter is never ignored
+        say(context, f"注意：{warning}")
     for key in ordered(context):
-        received = warehouse.scan_drop_folder(paths, Quarter.parse(key))
+        received = warehouse.scan_drop_folder(
+            paths, Quarter.parse(key), warn=lambda m: say(context, f"注意：{m}")
+        )
         staging.save(paths, key, "received", received)
         counts[key] = len(received)
         say(context, f"{key} 收到文件 {len(received)} 个（已归档）")
@@ -109,17 +115,19 @@ def warehouse_tables(
         for key in keys
     ]
     target = warehouse_db.file(paths)
+    actions = office_store.sync(paths, keys)  # explanations.csv → office journal; whole journal
 
     changed: list[str] = []
 
     def build(con) -> list:
-        summaries = warehouse.load_batches(con, batches)
+        summaries = warehouse.load_batches(con, batches, actions=actions)
         changed[:] = stored.changed_quarters(con)  # what the blocking checks re-check
         # raises: the copy is discarded, the published file untouched
         assert_publishable(con, changed)
         return summaries
 
-    summaries = warehouse.publish(paths, build, target=target)
+    with run_lock(paths, wait=True, what=f"Dagster {context.run.run_id[:8]}"):
+        summaries = warehouse.publish(paths, build, target=target)
     for s in summaries:
         say(
             context,

@@ -5,7 +5,6 @@ import datetime as dt
 
 import dagster as dg
 
-from pipelines import warehouse
 from pipelines.assets.indicators import indicators
 from pipelines.assets.ingest import ordered
 from pipelines.assets.partitions import WAREHOUSE_POOL, one_run, quarters
@@ -86,19 +85,25 @@ def _alert_line(run) -> str:
 
 def _letters(context, config: SendConfig, jibao: JibaoPaths, warehouse_db: Warehouse, write, label):
     """Write (and send) one kind of letter per quarter of the run. Deliveries are recorded in the
-    warehouse, so this goes through publish like every other writer."""
+    outbox (pipelines.outbox), outside the warehouse build: this step only reads the warehouse."""
+    from pipelines.outputs.sending import report_lines
+
     paths = jibao.paths
-    lines = []
-
-    def build(con) -> None:
+    lines, notes = [], []
+    with warehouse_db.reader(paths) as con:
         for key in ordered(context):
-            run = write(con, paths, key, today=config.day(), send=config.send)
+            run = write(con, paths, key, today=config.day(), send=config.send,
+                        by=f"run:{context.run.run_id}")  # fmt: skip
             say(context, f"{key} {label} {_alert_line(run)}：{paths.outbox_dir(key)}")
+            for note in report_lines(run):
+                say(context, note)
+                notes.append(f"- {note}")
             lines.append(f"| {key} | {_alert_line(run)} |")
-
-    warehouse.publish(paths, build, target=warehouse_db.file(paths))
     md = f"| 季度 | {label} |\n|---|---|\n" + "\n".join(lines)
-    return dg.MaterializeResult(metadata={"letters": dg.MetadataValue.md(md)})
+    metadata = {"letters": dg.MetadataValue.md(md)}
+    if notes:
+        metadata["to_check"] = dg.MetadataValue.md("\n".join(notes))
+    return dg.MaterializeResult(metadata=metadata)
 
 
 @dg.asset(

@@ -33,7 +33,7 @@ def official_values_obey_form_rules(
     return dg.AssetCheckResult(
         passed=not breaches,
         metadata={"breaches": len(breaches), "first": first, "quarters": _scope(changed)},
-        description="正式数据逐条重算表内规则（合计、上限、整改≤发现等）",
+        description="正式数据逐条重算表内规则（合计、上限、整改≤发现等；办公室已接受情况说明的单元格除外）",
     )
 
 

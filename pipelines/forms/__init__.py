@@ -26,6 +26,9 @@ class ColumnSpec:
     scope: str = "row"  # "row", or "type": merged over the level rows of one submitter type
     role: str = "value"  # "value", or "level_label" (表二's 层级 columns repeat row labels)
     aliases: tuple[str, ...] = ()
+    # A total the front door computes when a layout of the notice leaves its column out: the
+    # sum of these column ids (said so in a warning on the return).
+    derived_from: tuple[str, ...] = ()
 
     @property
     def is_value(self) -> bool:
@@ -191,6 +194,7 @@ def _walk(
                     scope=node.get("scope", "row"),
                     role=node.get("role", "value"),
                     aliases=tuple(node.get("aliases", ())),
+                    derived_from=tuple(node.get("derived_from", ())),
                 )
             )
             out_hdr.append(HeaderCell(node["label"], depth, idx, idx, True))
@@ -203,6 +207,9 @@ def _build(raw: dict) -> FormSpec:
     ids = [c.id for c in cols]
     if len(ids) != len(set(ids)):
         raise ValueError(f"{raw['id']}: duplicate column ids")
+    for c in cols:
+        if set(c.derived_from) - set(ids) or c.id in c.derived_from:
+            raise ValueError(f"{raw['id']}: {c.id} derived_from names unknown columns")
     rows = tuple(
         RowSpec(
             key=r["key"],

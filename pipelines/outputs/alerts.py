@@ -1,9 +1,10 @@
-"""Data-quality alerts and reminders to submitters: letters, annotated copies, delivery, ledger.
+"""Data-quality alerts and reminders to submitters: who gets which letter, and what it says.
 
 A letter goes to a submitter with open errors or warnings, or a late or missing return. Each run
 is idempotent per quarter: an alert's fingerprint hashes exactly what it reports, and a channel
-that already delivered that fingerprint (alert_deliveries, status 'sent') is skipped; a changed
+that already delivered that fingerprint (the outbox, pipelines.outbox) is skipped; a changed
 set of problems is a new fingerprint and goes out again; a failed send is retried next run.
+Writing and delivering the letters is pipelines.outputs.sending.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import datetime as dt
 import hashlib
 import json
 import re
-import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -24,7 +24,6 @@ import duckdb
 from pipelines import config, periods
 from pipelines.forms import get_form
 from pipelines.outputs import delivery
-from pipelines.outputs.annotate import CellNote, annotate, safe_filename
 from pipelines.outputs.letters import render
 from pipelines.paths import Paths
 from pipelines.registry import Submitter, load_registry
@@ -53,14 +52,17 @@ class Problem:
 
 @dataclass(frozen=True, slots=True)
 class ReturnStatus:
-    """A form owed this quarter that is late or (still) missing."""
+    """A form owed this quarter that is late, (still) missing, or sent back by the office."""
 
     form: str
     form_name: str
-    status: Literal["late", "missing"]
+    status: Literal["late", "missing", "sent_back"]
     due: dt.date
     received: dt.date | None = None
     rejected_only: bool = False  # something arrived, but no version passed validation
+    reason: str | None = None  # sent_back: the office's reason
+    sent_back_at: dt.datetime | None = None  # sent_back: when the office decided
+    file: str | None = None  # sent_back: the file name of the version sent back
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,17 +83,18 @@ class Alert:
     salutation: str
     errors: tuple[Problem, ...]
     warnings: tuple[Problem, ...]
-    returns: tuple[ReturnStatus, ...]
+    returns: tuple[ReturnStatus, ...]  # late and missing
     due: dt.date
     correct_by: dt.date
     today: dt.date
     office: dict
     fingerprint: str
     attachments: list[Attachment] = field(default_factory=list)
+    sent_back: tuple[ReturnStatus, ...] = ()  # returns the office sent back, with its reason
 
     @property
     def due_rule(self) -> str:
-        return periods.due_rule()
+        return periods.due_rule(periods.Quarter.parse(self.quarter))
 
     @property
     def problems(self) -> tuple[Problem, ...]:
@@ -104,7 +107,7 @@ class Alert:
     @property
     def late_only(self) -> bool:
         """Nothing to correct or send: the letter only records lateness."""
-        return not self.problems and not self.missing
+        return not self.problems and not self.missing and not self.sent_back
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +128,8 @@ class AlertRun:
     unchanged: list[str] = field(default_factory=list)  # submitters whose letter went out before
     no_recipient: list[str] = field(default_factory=list)  # send=True but no address configured
     unassigned: list[str] = field(default_factory=list)  # files with issues but no known submitter
+    recovered: list = field(default_factory=list)  # outbox.Result: interrupted by a crash, settled
+    unresolved: list = field(default_factory=list)  # outbox.Record: outcome unknown, to check
 
     @property
     def sent(self) -> list[Delivery]:
@@ -160,13 +165,16 @@ def _cell_order(cell: str | None) -> tuple[int, int]:
 
 
 def _problems(con: duckdb.DuckDBPyConnection, quarter: str) -> dict[str | None, list[Problem]]:
-    """Open issues of the current (not superseded) submissions, by submitter (None: unknown)."""
+    """Open issues of the current (not superseded) submissions, by submitter (None: unknown).
+    Versions received after the quarter was closed are left out: they change nothing until the
+    office reopens the quarter."""
     rows = con.execute(
         """
         select s.submission_id, s.submitter, s.form, s.sheet, s.original_name, s.archive_path,
                s.status, i.severity, i.rule, i.cell, i.value, i.message
         from validation_issues i join submissions s on s.submission_id = i.submission_id
         where s.quarter = ? and i.status = 'open' and s.superseded_by is null
+            and not coalesce(s.received_after_lock, false)
         """,
         [quarter],
     ).fetchall()
@@ -187,8 +195,10 @@ def _problems(con: duckdb.DuckDBPyConnection, quarter: str) -> dict[str | None, 
 
 @dataclass(frozen=True, slots=True)
 class _Status:
-    """One row of the warehouse view reporting_status (the one definition of late/missing)."""
+    """One row of the warehouse view reporting_status (the one definition of the states)."""
 
+    state: str = "missing"  # not_due | on_time | late | sent_back | missing
+    due: bool = True
     received: bool = False
     accepted: bool = False
     late: bool = False
@@ -196,17 +206,56 @@ class _Status:
     first_accepted_at: dt.datetime | None = None
 
 
-def _statuses(con: duckdb.DuckDBPyConnection, quarter: str) -> dict[tuple[str, str], _Status]:
-    """(submitter, form) → its reporting status this quarter, for the forms it owes."""
+@dataclass(frozen=True, slots=True)
+class _SentBack:
+    reason: str
+    at: dt.datetime
+    file: str | None
+
+
+def _statuses(
+    con: duckdb.DuckDBPyConnection, quarter: str, today: dt.date
+) -> dict[tuple[str, str], _Status]:
+    """(submitter, form) → its state this quarter as of `today`, for the forms it owes."""
+    from pipelines.office.read import set_as_of
+
+    set_as_of(con, today)  # the view counts deadlines from the letter's date, not the clock's
     rows = con.execute(
         """
-        select submitter, form, received, accepted, late, missing, first_accepted_at
+        select submitter, form, state, due, received, accepted, late, missing, first_accepted_at
         from reporting_status
         where quarter = ? and expected
         """,
         [quarter],
     ).fetchall()
     return {(s, f): _Status(*rest) for s, f, *rest in rows}
+
+
+def _sent_back(con: duckdb.DuckDBPyConnection, quarter: str) -> dict[tuple[str, str], _SentBack]:
+    """(submitter, form) → the office's send-back, where the latest version (not held by a
+    lock) is one the office sent back and nothing newer was accepted."""
+    rows = con.execute(
+        """
+        with latest as (
+            select submitter, form,
+                arg_max(submission_id, (received_at, submission_id)) as submission_id
+            from submissions
+            where quarter = ? and submitter is not null and form is not null
+                and not coalesce(received_after_lock, false)
+            group by submitter, form
+        )
+        select s.submitter, s.form, arg_max(a.reason, a.seq), arg_max(a.acted_at, a.seq),
+            any_value(s.original_name)
+        from latest
+        join submissions as s on s.submission_id = latest.submission_id
+        join office_actions as a
+            on a.action = 'send_back' and try_cast(a.target as bigint) = s.submission_id
+        where coalesce(s.sent_back, false)
+        group by s.submitter, s.form
+        """,
+        [quarter],
+    ).fetchall()
+    return {(s, f): _SentBack(r, at, name) for s, f, r, at, name in rows}
 
 
 def _as_date(value: object) -> dt.date | None:
@@ -222,18 +271,34 @@ def _return_statuses(
     today: dt.date,
     *,
     reminder: bool,
+    sent_back: dict[tuple[str, str], _SentBack] | None = None,
 ) -> list[ReturnStatus]:
-    """Late and missing returns of one submitter. Alerts flag a missing return only after the due
-    date; reminders (before it) list every owed form without an accepted version."""
+    """The returns a letter reports for one submitter, from the collection-window states.
+
+    Alerts: a return the office sent back (due or not, with its reason); a missing one only once
+    it is due (未报送, or 退回待重报 by validation after the due date: its errors are listed
+    with the problems before); a late one. A return not yet due is never called missing.
+    Reminders (before the due date): every owed form without an accepted version."""
     due = periods.due_date(q)
-    overdue = not periods.is_on_time(q, today)
+    back = sent_back or {}
     out = []
     for form_id in sub.forms:
-        st = statuses.get((sub.name, form_id), _Status())
+        st = statuses.get((sub.name, form_id), _Status(due=periods.is_due(q, today)))
         name = _form_name(form_id)
-        if st.missing and (reminder or overdue):
+        office = back.get((sub.name, form_id))
+        if reminder:
+            if not st.accepted and not st.due:
+                out.append(ReturnStatus(form_id, name, "missing", due, rejected_only=st.received))
+        elif office is not None and not st.accepted:
+            out.append(
+                ReturnStatus(
+                    form_id, name, "sent_back", due, reason=office.reason,
+                    sent_back_at=office.at, file=office.file,
+                )
+            )  # fmt: skip
+        elif st.missing and st.due:
             out.append(ReturnStatus(form_id, name, "missing", due, rejected_only=st.received))
-        elif st.late and not reminder:
+        elif st.late:
             out.append(ReturnStatus(form_id, name, "late", due, _as_date(st.first_accepted_at)))
     return out
 
@@ -249,7 +314,10 @@ def _items(
     submitter: str, problems: Iterable[Problem], returns: Iterable[ReturnStatus]
 ) -> list[tuple]:
     out: list[tuple] = [(submitter, p.form, p.rule, p.cell, p.message, "") for p in problems]
-    out += [(submitter, r.form, r.status, "", "", f"{r.status}:{r.rejected_only}") for r in returns]
+    out += [
+        (submitter, r.form, r.status, "", r.reason or "", f"{r.status}:{r.rejected_only}")
+        for r in returns
+    ]
     return out
 
 
@@ -268,6 +336,7 @@ def _alert(
     returns: list[ReturnStatus],
     settings: delivery.AlertSettings,
 ) -> Alert:
+    back = tuple(r for r in returns if r.status == "sent_back")
     return Alert(
         kind=kind,
         quarter=str(q),
@@ -278,7 +347,8 @@ def _alert(
         salutation=f"{sub.name}：",
         errors=tuple(p for p in problems if p.severity == "error"),
         warnings=tuple(p for p in problems if p.severity != "error"),
-        returns=tuple(returns),
+        returns=tuple(r for r in returns if r.status != "sent_back"),
+        sent_back=back,
         due=periods.due_date(q),
         correct_by=settings.correct_by(today),
         today=today,
@@ -294,18 +364,19 @@ def build_alerts(
     today: dt.date,
     settings: delivery.AlertSettings | None = None,
 ) -> list[Alert]:
-    """One letter per registered submitter that has open errors or warnings, or a late or missing
-    return, this quarter (registry order)."""
+    """One letter per registered submitter that has open errors or warnings, a return the office
+    sent back, or a late or missing (due) return, this quarter (registry order)."""
     q = periods.Quarter.parse(quarter)
     settings = settings or delivery.load_settings()
     problems = _problems(con, str(q))
-    statuses = _statuses(con, str(q))
+    statuses = _statuses(con, str(q), today)
+    back = _sent_back(con, str(q))
     alerts = []
     for sub in load_registry().submitters:
         if not sub.forms:
             continue  # the office itself
         found = problems.get(sub.name, [])
-        returns = _return_statuses(sub, statuses, q, today, reminder=False)
+        returns = _return_statuses(sub, statuses, q, today, reminder=False, sent_back=back)
         if found or returns:
             alerts.append(_alert("alert", sub, q, today, found, returns, settings))
     return alerts
@@ -321,10 +392,10 @@ def build_reminders(
     """One reminder per submitter that owes a form with no accepted version yet. Empty once the
     due date has passed: from then on the alert letter reports missing returns."""
     q = periods.Quarter.parse(quarter)
-    if not periods.is_on_time(q, today):
+    if periods.is_due(q, today):
         return []
     settings = settings or delivery.load_settings()
-    statuses = _statuses(con, str(q))
+    statuses = _statuses(con, str(q), today)
     out = []
     for sub in load_registry().submitters:
         returns = _return_statuses(sub, statuses, q, today, reminder=True)
@@ -345,162 +416,46 @@ def _letter_stem(alert: Alert) -> str:
     return f"{'通知' if alert.kind == 'alert' else '报送提醒'}_{alert.quarter}"
 
 
-def _archive_file(paths: Paths, archive_path: str) -> Path:
-    p = Path(archive_path)
-    if p.is_absolute():
-        return p
-    for base in (paths.root, paths.archive):
-        if (base / p).exists():
-            return base / p
-    return paths.root / p
-
-
 ANNOTATED_SUFFIX = "_问题标注"
 
 
-def _annotate_all(alert: Alert, paths: Paths, out_dir: Path) -> list[Attachment]:
-    """One annotated copy per archived file that has problems (unreadable files excepted)."""
-    for old in out_dir.glob(f"*{ANNOTATED_SUFFIX}*.xlsx"):
-        old.unlink()  # copies from an earlier, different set of problems
-    by_file: dict[str, list[Problem]] = defaultdict(list)
-    for p in alert.problems:
-        if p.archive_path and p.file_status != "unreadable":
-            by_file[p.archive_path].append(p)
-    out: list[Attachment] = []
-    used: set[str] = set()
-    first_form = {a: min(p.form or "~" for p in items) for a, items in by_file.items()}
-    for archive_path, items in sorted(by_file.items(), key=lambda kv: first_form[kv[0]]):
-        source_name = items[0].file or Path(archive_path).name
-        stem = safe_filename(Path(source_name).stem, default="报表")
-        name, n = f"{stem}{ANNOTATED_SUFFIX}", 2
-        while name in used:
-            name, n = f"{stem}{ANNOTATED_SUFFIX}{n}", n + 1
-        used.add(name)
-        notes = [CellNote(p.severity, p.message, p.sheet, p.cell, p.form_name) for p in items]  # type: ignore[arg-type]
-        copy = annotate(_archive_file(paths, archive_path), notes, out_dir / f"{name}.xlsx")
-        if copy is not None:
-            out.append(Attachment(copy.path, source_name, copy.values_only))
-    return out
-
-
-def _already_sent(con: duckdb.DuckDBPyConnection, alert: Alert) -> set[str]:
-    rows = con.execute(
-        """
-        select distinct channel from alert_deliveries
-        where quarter = ? and submitter = ? and fingerprint = ? and status = 'sent'
-        """,
-        [alert.quarter, alert.submitter, alert.fingerprint],
-    ).fetchall()
-    return {r[0] for r in rows}
-
-
-def _record(
-    con: duckdb.DuckDBPyConnection, run: AlertRun, alert: Alert, channel: Channel, recipient: str,
-    outcome: delivery.Outcome,
-) -> None:  # fmt: skip
-    con.execute(
-        """
-        insert into alert_deliveries
-            (alert_id, quarter, submitter, channel, fingerprint, recipient, sent_at, status, detail)
-        values (?, ?, ?, ?, ?, ?, ?, ?, ?)
-        """,
-        [
-            f"{alert.kind}-{uuid.uuid4().hex[:16]}",
-            alert.quarter,
-            alert.submitter,
-            channel,
-            alert.fingerprint,
-            recipient,
-            dt.datetime.now(),
-            outcome.status,
-            outcome.detail,
-        ],
-    )
-    run.deliveries.append(
-        Delivery(alert.submitter, channel, recipient, outcome.status, outcome.detail)
-    )
-
-
-def _deliver(
+def write_alerts(
     con: duckdb.DuckDBPyConnection,
     paths: Paths,
-    run: AlertRun,
-    alerts: list[Alert],
+    quarter: str,
     *,
+    today: dt.date,
     send: bool,
-    settings: delivery.AlertSettings,
-) -> AlertRun:
-    registry = load_registry()
-    for alert in alerts:
-        sub = registry.by_name(alert.submitter)
-        recipient = settings.recipient(sub)
-        out_dir = paths.outbox_dir(alert.quarter, safe_filename(alert.submitter))
-        md_path = out_dir / f"{_letter_stem(alert)}.md"
-        wanted: list[Channel] = ["file"]
-        if send and settings.smtp and recipient.emails:
-            wanted.append("email")
-        if send and recipient.webhook:
-            wanted.append("webhook")
-        if send and not (settings.smtp and recipient.emails) and not recipient.webhook:
-            run.no_recipient.append(alert.submitter)
-        done = _already_sent(con, alert)
-        if "file" in done and not md_path.exists():
-            done.discard("file")  # the outbox was cleaned: write the letter again
-        due = [c for c in wanted if c not in done]
-        if not due:
-            run.unchanged.append(alert.submitter)
-            continue
-        out_dir.mkdir(parents=True, exist_ok=True)
-        if alert.kind == "alert":
-            alert.attachments = _annotate_all(alert, paths, out_dir)
-        md, html = render_letter(alert)
-        md_path.write_text(md, encoding="utf-8")
-        md_path.with_suffix(".html").write_text(html, encoding="utf-8")
-        if "file" in due:
-            files = [
-                md_path.name,
-                md_path.with_suffix(".html").name,
-                *(a.path.name for a in alert.attachments),
-            ]
-            _record(
-                con, run, alert, "file", str(out_dir), delivery.Outcome("sent", "、".join(files))
-            )
-        if "email" in due and settings.smtp:
-            outcome = delivery.send_email(
-                settings.smtp, recipient.emails, alert.subject, md, html,
-                [a.path for a in alert.attachments],
-            )  # fmt: skip
-            _record(con, run, alert, "email", ", ".join(recipient.emails), outcome)
-        if "webhook" in due and recipient.webhook:
-            note = f"\n\n（内容较长已截断，完整通知及标注附件见邮件或{alert.office['short_name']}下发的文件）"
-            content = delivery.truncate_utf8(md, settings.webhook.max_bytes, note)
-            outcome = delivery.post_webhook(
-                recipient.webhook, content, timeout=settings.webhook.timeout
-            )
-            _record(con, run, alert, "webhook", delivery.redact_url(recipient.webhook), outcome)
-    return run
-
-
-def write_alerts(
-    con: duckdb.DuckDBPyConnection, paths: Paths, quarter: str, *, today: dt.date, send: bool
+    by: str = "jibao",
 ) -> AlertRun:
     """Write data/outbox/<quarter>/<submitter>/通知_<quarter>.md/.html and annotated copies; with
-    `send`, also e-mail and post them on the configured channels. Every delivery is recorded."""
+    `send`, also e-mail and post them on the configured channels, through the outbox (every
+    delivery recorded before and after it is sent). `con` is only read."""
+    from pipelines.outputs import sending
+
     settings = delivery.load_settings()
     run = AlertRun("alert", str(periods.Quarter.parse(quarter)))
     run.alerts = build_alerts(con, quarter, today=today, settings=settings)
     run.unassigned = sorted(
         {p.file or p.submission_id for p in _problems(con, run.quarter).get(None, [])}
     )
-    return _deliver(con, paths, run, run.alerts, send=send, settings=settings)
+    return sending.deliver_letters(paths, run, send=send, settings=settings, by=by)
 
 
 def write_reminders(
-    con: duckdb.DuckDBPyConnection, paths: Paths, quarter: str, *, today: dt.date, send: bool
+    con: duckdb.DuckDBPyConnection,
+    paths: Paths,
+    quarter: str,
+    *,
+    today: dt.date,
+    send: bool,
+    by: str = "jibao",
 ) -> AlertRun:
     """Before the due date: remind submitters of the forms they owe and have not yet submitted
     (报送提醒_<quarter>.md/.html), on the same channels, with their own fingerprints."""
+    from pipelines.outputs import sending
+
     settings = delivery.load_settings()
     run = AlertRun("reminder", str(periods.Quarter.parse(quarter)))
     run.alerts = build_reminders(con, quarter, today=today, settings=settings)
-    return _deliver(con, paths, run, run.alerts, send=send, settings=settings)
+    return sending.deliver_letters(paths, run, send=send, settings=settings, by=by)

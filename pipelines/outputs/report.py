@@ -53,8 +53,12 @@ def render_report(
     con: duckdb.DuckDBPyConnection, quarter: str, *, today: dt.date | None = None
 ) -> str:
     """The report as one HTML string."""
+    from pipelines.office import read as office  # the office's decisions (appendix three)
+
+    office.set_as_of(con, today)  # the views' "today" (reporting_status.due) is the report's date
     data = gather(con, quarter)
     context = _context(data, today or dt.date.today())
+    context["office_actions"] = office.actions_for_report(con, quarter)
     return _environment().get_template("report.html.j2").render(**context)
 
 

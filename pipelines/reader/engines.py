@@ -171,6 +171,28 @@ def _formulas(
     return kept
 
 
+def _errors(scan: SheetScan | None, cells: list[list[object]], limits: ReaderLimits) -> None:
+    """Put Excel error values back where an engine left a blank: the grid shows what Excel shows
+    (「#DIV/0!」), so the cell is reported as a broken formula, not as left empty."""
+    if scan is None or not scan.errors:
+        return
+    kept = {
+        (r, c): v
+        for (r, c), v in scan.errors.items()
+        if r < limits.max_rows and c < limits.max_cols
+    }
+    if not kept:
+        return
+    width = max(max(c for _, c in kept) + 1, len(cells[0]) if cells else 0)
+    for row in cells:
+        if len(row) < width:
+            row.extend([None] * (width - len(row)))
+    cells.extend([None] * width for _ in range(max(r for r, _ in kept) + 1 - len(cells)))
+    for (r, c), literal in kept.items():
+        if cells[r][c] is None:
+            cells[r][c] = literal
+
+
 def _truncation_note(name: str, limits: ReaderLimits) -> str:
     return f"工作表「{name}」超过{limits.max_rows}行或{limits.max_cols}列，仅读取前{limits.max_rows}行、前{limits.max_cols}列"
 
@@ -211,11 +233,27 @@ def read_calamine(
             merged = _clip_merged(
                 [(a, b, c, d) for (a, b), (c, d) in sheet.merged_cell_ranges or ()], limits
             )
-            fwv = _formulas(sn.sheet_scans.get(sheet.name), cells, limits)
+            scan = sn.sheet_scans.get(sheet.name)
+            fwv = _formulas(scan, cells, limits)
+            _errors(scan, cells, limits)
             sheets.append(
-                SheetGrid(name=sheet.name, cells=cells, merged=merged, formulas_without_value=fwv)
+                SheetGrid(
+                    name=sheet.name,
+                    cells=cells,
+                    merged=merged,
+                    formulas_without_value=fwv,
+                    state=_CALAMINE_STATES.get(str(meta.visible), "visible"),
+                )
             )
     return sheets, notes
+
+
+# python-calamine's SheetVisibleEnum, by name (the enum has no stable values across versions)
+_CALAMINE_STATES = {
+    "SheetVisibleEnum.Visible": "visible",
+    "SheetVisibleEnum.Hidden": "hidden",
+    "SheetVisibleEnum.VeryHidden": "veryHidden",
+}
 
 
 def read_openpyxl(
@@ -236,7 +274,7 @@ def read_openpyxl(
             if max_row > limits.max_rows or max_col > limits.max_cols:
                 notes.append(_truncation_note(ws.title, limits))
             rows = (
-                [None if c.data_type == "e" else c.value for c in row]
+                [c.value for c in row]  # an error cell's value is its literal (「#DIV/0!」)
                 for row in ws.iter_rows(
                     min_row=1,
                     max_row=min(max_row, limits.max_rows),
@@ -252,8 +290,15 @@ def read_openpyxl(
                 limits,
             )
             fwv = _formulas(sn.sheet_scans.get(ws.title), cells, limits)
+            state = ws.sheet_state if ws.sheet_state in ("hidden", "veryHidden") else "visible"
             sheets.append(
-                SheetGrid(name=ws.title, cells=cells, merged=merged, formulas_without_value=fwv)
+                SheetGrid(
+                    name=ws.title,
+                    cells=cells,
+                    merged=merged,
+                    formulas_without_value=fwv,
+                    state=state,
+                )
             )
     finally:
         wb.close()
@@ -307,15 +352,24 @@ def _xlrd_sheets(book, limits: ReaderLimits) -> tuple[list[SheetGrid], list[str]
                     row.append(_xlrd_date(v, datemode))
                 elif t == xlrd.XL_CELL_BOOLEAN:
                     row.append(bool(v))
-                else:  # empty, blank, error
+                elif t == xlrd.XL_CELL_ERROR:
+                    row.append(xlrd.error_text_from_code.get(v, "#VALUE!"))
+                else:  # empty, blank
                     row.append(None)
             rows.append(row)
         cells = _grid(rows, 0, 0, limits, convert=False)
         merged = _clip_merged(
             [(rlo, clo, rhi - 1, chi - 1) for rlo, rhi, clo, chi in sh.merged_cells], limits
         )
+        state = {1: "hidden", 2: "veryHidden"}.get(sh.visibility, "visible")
         sheets.append(
-            SheetGrid(name=sh.name, cells=cells, merged=merged, formulas_without_value=frozenset())
+            SheetGrid(
+                name=sh.name,
+                cells=cells,
+                merged=merged,
+                formulas_without_value=frozenset(),
+                state=state,
+            )
         )
         book.unload_sheet(idx)
     return sheets, notes

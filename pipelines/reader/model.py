@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "EXCEL_ERRORS",
     "MESSAGES",
     "SheetGrid",
     "Unreadable",
@@ -22,13 +23,20 @@ class SheetGrid:
 
     ``cells[r][c]`` is 0-based from A1 (leading empty rows/columns are padded with
     None, trailing ones trimmed). Values are None, str, int, float, bool or
-    datetime/date/time; formula cells hold their cached value.
+    datetime/date/time; formula cells hold their cached value, and a cell holding an Excel
+    error value holds its literal (「#DIV/0!」, what Excel shows; see ``EXCEL_ERRORS``).
+    ``state`` is what the submitter sees of the sheet: "visible", "hidden" or "veryHidden".
     """
 
     name: str
     cells: list[list[object]]
     merged: list[tuple[int, int, int, int]]  # 0-based inclusive (r0, c0, r1, c1)
     formulas_without_value: frozenset[tuple[int, int]]  # xlsx only
+    state: str = "visible"
+
+    @property
+    def visible(self) -> bool:
+        return self.state == "visible"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +58,21 @@ class Unreadable:
     message: str
 
 
+# Excel's error values, as Excel shows them, with what each means to the person who typed the
+# formula (the cell's message says it).
+EXCEL_ERRORS: dict[str, str] = {
+    "#DIV/0!": "除数为零",
+    "#REF!": "引用的单元格已被删除或无效",
+    "#VALUE!": "公式中的数据类型不对",
+    "#N/A": "查找的值不存在",
+    "#NAME?": "公式中有无法识别的函数或名称",
+    "#NULL!": "引用的区域没有交集",
+    "#NUM!": "数值无效或超出范围",
+    "#GETTING_DATA": "数据尚未计算完成",
+    "#SPILL!": "动态数组结果被其他单元格挡住",
+    "#CALC!": "公式无法计算",
+}
+
 RESEND = "请用Excel或WPS打开后另存为xlsx重新报送"
 
 # Default message per code; sniffing may pass a more specific one (e.g. for a PDF).
@@ -64,6 +87,7 @@ MESSAGES: dict[str, str] = {
     "timeout": "文件读取超时，" + RESEND,
     "crashed": "文件无法解析（读取程序异常终止），" + RESEND,
     "empty": "文件为空（0字节），请重新导出Excel格式的报表（xlsx或xls）后报送",
+    "not_a_file": "这不是普通文件，无法作为报表读取，请报送Excel格式的报表（xlsx或xls）",
 }
 
 

@@ -14,11 +14,13 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pipelines.paths import Paths
 from pipelines.periods import Quarter
+from pipelines.reader.files import kind_of, open_regular
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +49,9 @@ class ReceivedFile:
 
 
 def sha256_file(path: Path) -> str:
+    """sha256 of a regular file (opened without blocking: a FIFO raises, it never hangs)."""
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with open_regular(path) as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
@@ -168,26 +171,80 @@ def read_received_csv(folder: Path) -> dict[str, dt.datetime]:
     return out
 
 
-def scan_drop_folder(paths: Paths, quarter: str | Quarter) -> list[ReceivedFile]:
+def drop_folder_files(
+    paths: Paths, folder: Path, *, warn: Callable[[str], None] | None = None
+) -> list[Path]:
+    """Regular files under `folder` (recursively, sorted), never leaving the drop folder: a link
+    is followed only to a regular file inside data/raw/ (a link to /etc/passwd, or to a folder
+    anywhere, is not), and FIFOs, sockets and devices are never opened. Each entry left out is
+    a Chinese warning (`warn`, else the log), so nothing disappears silently."""
+    say = warn or log.warning
+    raw = paths.raw.resolve()
+    out: list[Path] = []
+    for root, dirs, files in os.walk(folder):  # followlinks=False: linked folders stay closed
+        base = Path(root)
+        dirs.sort()
+        for name in sorted(dirs):
+            if (base / name).is_symlink():
+                say(f"{_rel(paths, base / name)}：是指向其他位置的文件夹链接，未读取其中文件")
+        for name in sorted(files):
+            path = base / name
+            if not is_return_candidate(path):
+                continue
+            try:
+                kind = kind_of(path, follow=False)
+                if kind == "链接":
+                    target = path.resolve(strict=True)
+                    inside = target.is_relative_to(raw)
+                    kind = kind_of(target, follow=False) if inside else "外部链接"
+            except (OSError, RuntimeError):
+                kind = "失效链接"
+            if kind is None:
+                out.append(path)
+            elif kind == "外部链接":
+                say(f"{_rel(paths, path)}：是指向报送文件夹以外位置的链接，未归档、未读取")
+            elif kind == "失效链接":
+                say(f"{_rel(paths, path)}：是失效的链接（指向的文件不存在），未归档")
+            else:
+                say(f"{_rel(paths, path)}：不是普通文件（{kind}），未归档、未读取")
+    return sorted(out)
+
+
+def _rel(paths: Paths, path: Path) -> str:
+    try:
+        return path.relative_to(paths.raw).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def scan_drop_folder(
+    paths: Paths, quarter: str | Quarter, *, warn: Callable[[str], None] | None = None
+) -> list[ReceivedFile]:
     """Every distinct file under data/raw/<quarter>/ (recursively), archived, with its received
     time: received.csv's entry if any, else its earliest channel receipt (upload, mail: see
     receipts.py), else the first time the pipeline saw the content. Identical copies collapse
-    into one ReceivedFile (listed in `duplicates`)."""
+    into one ReceivedFile (listed in `duplicates`). Links out of the drop folder and special
+    files are left out with a Chinese warning (see `drop_folder_files`)."""
     from pipelines.warehouse.receipts import earliest_by_sha
 
-    folder = paths.raw_quarter(quarter)
-    if not folder.is_dir():
+    folders = paths.quarter_dirs(quarter)  # 「2025Q3/」, and 「2025q3/」 if someone made one
+    if not folders:
         return []
-    overrides = read_received_csv(folder)
     receipts = earliest_by_sha(paths, quarter)
     found: dict[str, ReceivedFile] = {}
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+    listed = [
+        (folder, overrides, path)
+        for folder in folders
+        for overrides in [read_received_csv(folder)]
+        for path in drop_folder_files(paths, folder, warn=warn)
+    ]
+    for folder, overrides, path in listed:
         if not is_return_candidate(path) or paths.archive in path.parents:
             continue
         digest, archived = archive_file(path, paths.archive)
         if digest in found:
             prev = found[digest]
-            found[digest] = replace(prev, duplicates=(*prev.duplicates, path.resolve()))
+            found[digest] = replace(prev, duplicates=(*prev.duplicates, path.absolute()))
             continue
         relative = path.relative_to(folder).as_posix()
         when = overrides.get(relative)
@@ -200,7 +257,7 @@ def scan_drop_folder(paths: Paths, quarter: str | Quarter) -> list[ReceivedFile]
             at, source = first_seen(archived), "first_seen"
         found[digest] = ReceivedFile(
             sha256=digest,
-            path=path.resolve(),
+            path=path.absolute(),  # a link inside data/raw keeps its own name
             original_name=receipt.name if receipt else path.name,
             archive_path=archived.resolve(),
             received_at=at,

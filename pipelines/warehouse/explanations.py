@@ -1,9 +1,14 @@
-"""Explanations the office accepts (data/raw/<quarter>/explanations.csv).
+"""Explanations the office accepts (强制上报 with a 上报说明).
 
-Like 强制上报 with a 上报说明 in national reporting systems: a submitter confirms that a flagged
-value is right and says why; the office records it, and the matching issues become `explained`.
-An explained error no longer rejects its return. Rows are kept in the `explanations` table so a
-later load of the same quarter applies them again.
+Like 强制上报 in national reporting systems: a submitter confirms that a flagged value is right and
+says why; the office records it, and the matching issues become `explained`. An explained error
+no longer rejects its return. Only issues of rules config/rules.yaml marks explainable are ever
+explained (pipelines/office/policy.py): an explanation naming a blank cell changes nothing.
+
+The office's decisions live in its journal (pipelines/office/): `jibao accept`, the console, and
+data/raw/<quarter>/explanations.csv (imported into the journal by pipelines/office/store.py). The
+`explanations` table holds those in force, rebuilt from the journal at every load; `read` and
+`store` below remain for loads that pass explanations directly (no journal).
 """
 
 from __future__ import annotations
@@ -78,10 +83,14 @@ def store(con: duckdb.DuckDBPyConnection, quarter: str, rows: Sequence[Explanati
 
 def apply(con: duckdb.DuckDBPyConnection, quarters: Iterable[str]) -> None:
     """Mark the issues of `quarters` that an explanation covers as explained (matching submitter,
-    form and quarter, and the issue's cell, rule or column). Expects statuses already reset."""
+    form and quarter, and the issue's cell, rule or column), for explainable rules only.
+    Expects statuses already reset."""
+    from pipelines.office.policy import explainable_rules
+
     qs = sorted(set(quarters))
     if not qs:
         return
+    allowed = sorted(explainable_rules())
     con.execute(
         """
         update validation_issues
@@ -98,9 +107,10 @@ def apply(con: duckdb.DuckDBPyConnection, quarters: Iterable[str]) -> None:
                     lower(issues.cell), lower(issues.rule), lower(issues.column_id)
                 )
             where submissions.quarter in (select unnest(?::varchar[]))
+                and issues.rule in (select unnest(?::varchar[]))
             group by issues.issue_id
         ) as matched
         where validation_issues.issue_id = matched.issue_id
         """,
-        [qs],
+        [qs, allowed],
     )

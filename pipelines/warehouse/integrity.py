@@ -1,7 +1,13 @@
 """Integrity of what is about to be published: the official figures obey every form rule, and each
 return has exactly one official version. Validated returns cannot break these, so a breach means
 the load went wrong; the warehouse asset refuses to publish such a build, and the Dagster checks
-re-run the same functions on the published file."""
+re-run the same functions on the published file.
+
+One exception, the office's own: a cell the office accepted with an explanation (强制上报, an
+explainable rule in rules.yaml) breaks its rule on purpose. Exactly those breaches — the same
+return, rule, row and column as an `explained` issue — are skipped; every other breach of the
+same return, and every schema failure (negatives, fractions: never explainable), still refuses.
+"""
 
 from __future__ import annotations
 
@@ -22,11 +28,12 @@ class IntegrityError(RuntimeError):
 def official_breaches(
     con: duckdb.DuckDBPyConnection, quarters: Sequence[str] | None = None
 ) -> list[cross.Breach | tuple]:
-    """Re-run the schema and cross-cell rules over official_values, per form; only over
-    `quarters` when given (a build changes official versions only in the quarters it settles:
-    stored.changed_quarters)."""
+    """Re-run the schema and cross-cell rules over official_values, per form; breaches of cells
+    the office explained are not breaches. Only over `quarters` when given (a build changes
+    official versions only in the quarters it settles: stored.changed_quarters)."""
     out: list = []
     scope = "" if quarters is None else "and quarter in (select unnest(?::varchar[]))"
+    explained = explained_cells(con)
     for form_id, form in load_forms().items():
         long = pl.DataFrame(
             con.sql(
@@ -48,8 +55,22 @@ def official_breaches(
             ],
         )
         out += schema.schema_failures(form_id, frame)
-        out += [b for b in cross.check(form_id, frame) if b.severity == "error"]
+        out += [
+            b
+            for b in cross.check(form_id, frame)
+            if b.severity == "error" and (b.ret, b.rule_id, b.row_key, b.column_id) not in explained
+        ]
     return out
+
+
+def explained_cells(con: duckdb.DuckDBPyConnection) -> set[tuple[int, str, str, str]]:
+    """(submission, rule, row, column) of every explained issue of an official version."""
+    rows = con.execute(
+        "select i.submission_id, i.rule, i.row_key, i.column_id from validation_issues as i "
+        "join submissions as s on s.submission_id = i.submission_id "
+        "where s.is_official and i.status = 'explained'"
+    ).fetchall()
+    return {(int(s), r, k, c) for s, r, k, c in rows}
 
 
 def duplicate_officials(

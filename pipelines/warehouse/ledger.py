@@ -21,7 +21,7 @@ from pipelines.model import ReturnResult
 from pipelines.periods import Quarter
 from pipelines.registry import load_registry
 from pipelines.warehouse import explanations as expl
-from pipelines.warehouse import history, official, reference, stored
+from pipelines.warehouse import history, official, reference
 from pipelines.warehouse.archive import ReceivedFile
 from pipelines.warehouse.frames import (
     insert_frame,
@@ -96,8 +96,7 @@ def load_quarter_frame(
         hist = _history_issues(con, front)
         insert_frame(con, "validation_issues", _issue_frame(hist))
         quarters = {r["quarter"] for r in rows.values()} | {q}
-        official.settle(con, quarters)
-        stored.refresh(con, quarters)
+        official.settle(con, quarters)  # and the stored official figures of those quarters
         summary = _summary(con, q, len(received), n_values, len(front), len(hist))
         con.execute("drop table if exists load_batch")
         con.execute("commit")

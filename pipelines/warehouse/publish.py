@@ -7,7 +7,7 @@ next to it, changes the copy, checkpoints and closes it, and renames it over the
 (on Linux its inode lives on until they close); new connections see the new one. A refresh that
 dies leaves the published file untouched and a stale `.building` file, removed by the next one.
 Writers are serialised by an exclusive lock on `<name>.lock` (released by the OS if the process
-dies). Every writer — loads, alert records — must go through here, never open the published file
+dies). Every writer — loads, office decisions — must go through here, never open the published file
 read-write.
 
 One DuckDB caveat: within one process DuckDB reuses an open database for the same path, so a
@@ -27,6 +27,7 @@ from typing import TypeVar
 
 import duckdb
 
+from pipelines import outbox
 from pipelines.paths import Paths
 from pipelines.warehouse import schema, settings, stored
 
@@ -80,6 +81,7 @@ def publishing(paths: Paths, *, target: Path | None = None) -> Iterator[duckdb.D
         try:
             schema.apply(con)
             stored.ensure(con)  # a warehouse made before the stored tables gets them here
+            outbox.load_into_warehouse(con, paths)  # alert_deliveries: a copy, never the record
             yield con
             con.execute("checkpoint")
         except BaseException:

@@ -48,6 +48,7 @@ def load(con: duckdb.DuckDBPyConnection) -> None:
     _forms(con)
     _targets(con)
     _scoring(con)
+    _states(con)
     load_quarters(con)
 
 
@@ -195,6 +196,11 @@ def _scoring(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _states(con: duckdb.DuckDBPyConnection) -> None:
+    states = (config.load("calendar.yaml").get("collection") or {}).get("states") or {}
+    _replace(con, "reporting_states", [(k, v, i) for i, (k, v) in enumerate(states.items(), 1)])
+
+
 def load_quarters(con: duckdb.DuckDBPyConnection, extra: Iterable[str] = ()) -> None:
     """quarters and deadlines: the calendar's quarters plus any the ledger (or `extra`) names."""
     seen = {str(q) for q in periods.quarters()} | set(extra)
@@ -213,5 +219,15 @@ def load_quarters(con: duckdb.DuckDBPyConnection, extra: Iterable[str] = ()) -> 
     _replace(
         con,
         "deadlines",
-        [(str(q), periods.due_date(q), periods.reminder_date(q)) for q in qs],
+        [
+            (
+                str(q),
+                (rule := periods.due(q)).due_date,
+                periods.reminder_date(q),
+                rule.last_on_time_day,
+                rule.inclusive,
+                rule.rule,
+            )
+            for q in qs
+        ],
     )

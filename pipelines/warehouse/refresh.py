@@ -15,11 +15,13 @@ import duckdb
 import polars as pl
 
 from pipelines.model import ReturnResult
+from pipelines.office.journal import OfficeAction
 from pipelines.paths import Paths
 from pipelines.periods import Quarter
-from pipelines.warehouse import reference, stored
+from pipelines.warehouse import official, reference, stored
 from pipelines.warehouse.archive import ReceivedFile, scan_drop_folder
 from pipelines.warehouse.explanations import Explanation, read_explanations
+from pipelines.warehouse.integrity import assert_publishable
 from pipelines.warehouse.ledger import LoadSummary, load_quarter, load_quarter_frame
 from pipelines.warehouse.publish import publish
 
@@ -45,20 +47,58 @@ Batch = (
 )
 
 
-def load_batches(con: duckdb.DuckDBPyConnection, batches: Iterable[Batch]) -> list[LoadSummary]:
-    """Reload the configuration tables, then load each batch's quarter, earliest first."""
+def load_batches(
+    con: duckdb.DuckDBPyConnection,
+    batches: Iterable[Batch],
+    *,
+    actions: Sequence[OfficeAction] | None = None,
+) -> list[LoadSummary]:
+    """Reload the configuration tables, then load each batch's quarter, earliest first.
+
+    `actions` is the office journal (pipelines.office.store.sync): when given it replaces
+    `office_actions` and the explanations in force (the batches' own explanations are then
+    ignored: explanations.csv reaches the load through the journal), and every other quarter the
+    journal names is settled again, so a decision takes effect whichever quarters the run loads.
+    None keeps the stored journal (loads without a data root, e.g. benchmarks)."""
+    from pipelines.office.store import store_actions  # (pipelines.office imports the warehouse)
+
     reference.load(con)
     stored.ensure(con)  # the configuration the stored figures read may have changed
+    if actions is not None:
+        store_actions(con, actions)
     ordered = sorted(
         batches, key=lambda b: b[0] if isinstance(b[0], Quarter) else Quarter.parse(str(b[0]))
     )
-    out = []
+    summaries = []
     for q, received, results, ex, *frame in ordered:
+        ex = None if actions is not None else ex
         if frame and frame[0] is not None:
-            out.append(load_quarter_frame(con, q, received, results, frame[0], explanations=ex))
+            summaries.append(
+                load_quarter_frame(con, q, received, results, frame[0], explanations=ex)
+            )
         else:
-            out.append(load_quarter(con, q, received, results, explanations=ex))
-    return out
+            summaries.append(load_quarter(con, q, received, results, explanations=ex))
+    if actions is not None:
+        loaded = {s.quarter for s in summaries}
+        _settle_decided(con, {a.quarter for a in actions} - loaded)
+    return summaries
+
+
+def _settle_decided(con: duckdb.DuckDBPyConnection, quarters: set[str]) -> None:
+    """Re-settle quarters the run did not load but the journal names (a decision, a lock)."""
+    have = {q for (q,) in con.execute("select distinct quarter from submissions").fetchall()}
+    todo = sorted(quarters & have)
+    if not todo:
+        return
+    con.execute("begin transaction")
+    try:
+        con.execute("create or replace temp table load_batch (submission_id bigint)")
+        official.settle(con, todo)
+        con.execute("drop table if exists load_batch")
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
 
 
 def refresh(
@@ -68,7 +108,8 @@ def refresh(
     *,
     target: Path | None = None,
 ) -> list[LoadSummary]:
-    """Refresh the warehouse for `quarters` from their drop folders, and publish it.
+    """Refresh the warehouse for `quarters` from their drop folders, check it as the warehouse
+    asset does (`assert_publishable`), and publish it.
 
     `validate_fn(files, quarter="YYYYQn")` is the front door (pipelines.validate.validate_paths);
     it receives the original paths (absolute strings) so that messages name the files people
@@ -81,4 +122,14 @@ def refresh(
         files = [str(r.path) for r in received]
         results = list(validate_fn(files, quarter=str(q))) if files else []
         batches.append((q, received, results, read_explanations(paths, q)))
-    return publish(paths, lambda con: load_batches(con, batches), target=target)
+    from pipelines.office.store import sync
+
+    actions = sync(paths, ordered)  # explanations.csv → the office journal; the whole journal
+
+    def build(con: duckdb.DuckDBPyConnection) -> list[LoadSummary]:
+        summaries = load_batches(con, batches, actions=actions)
+        # as the warehouse asset does: a bad build is never published
+        assert_publishable(con, stored.changed_quarters(con))
+        return summaries
+
+    return publish(paths, build, target=target)

@@ -7,9 +7,9 @@ Which rows: the values of each official version (submissions.is_official), own-t
 such value of a column with a cumulative window: the previous quarter's official value counted
 from the same window start, and the new value (window opened this quarter → the value itself).
 
-When: `refresh(con, quarters)` after `official.settle` for the quarters it settled recomputes
-those quarters' official values and the increments of those quarters and of the quarter after
-each (its increment subtracts the previous quarter's values). Everything else the derivation
+When: `refresh(con, quarters)`, at the end of `official.settle` for the quarters it settled,
+recomputes those quarters' official values and the increments of those quarters and of the
+quarter after each (its increment subtracts the previous quarter's values). Everything else the derivation
 reads is configuration (form rows, submitter types, cumulative windows): its fingerprint is kept
 in `stored_state`, and when it differs — configuration changed, or a warehouse made before these
 tables — everything is rebuilt (`ensure`, called by every writer; `rebuild` for warehouses built

@@ -1,0 +1,1 @@
+"""The office's page: the quarter board, a return's detail, the decisions, refresh, downloads."""
