@@ -1,29 +1,47 @@
-"""Scale benchmark: a simulated province through the whole ingest, then every indicator view.
+"""Scale benchmark: a simulated province through `jibao run` (the Dagster job, as the office runs
+it) and through `refresh`, then every indicator view, over the ingested and a bulk warehouse.
 
-    uv run python benchmarks/scale.py                 # 100 districts × 40 submitters × 4 quarters
-    uv run python benchmarks/scale.py --districts 5   # a quick run (under two minutes)
+    uv run python benchmarks/scale.py --districts 5                        # 800 workbooks, quick
+    uv run python benchmarks/scale.py --districts 25 --bulk-values 30000000 # 4,000 workbooks, 30 M
+    uv run python benchmarks/scale.py --districts 5 --json                 # last line: one JSON object
 
-Part 1 — ingest. A synthetic registry (per district 16 街道 owing 表一–表四 and 24 member
-departments owing 表一–表三, with 十百千万 targets) goes to a temporary configuration folder
-(JIBAO_CONFIG_DIR). Every submitter sends one workbook per quarter holding its forms as sheets,
-with consistent values from the sample generator's series (pipelines.sample.simulate; a few
-prototype series are shared, so generation stays cheap) and a received.csv giving on-time and
-late receipt times. Writing is parallel and not timed. Timed, in this one process over the same
-files:
+A synthetic registry (per district 16 街道 owing 表一–表四 and 24 member departments owing
+表一–表三, with 十百千万 targets) goes to a temporary configuration folder (JIBAO_CONFIG_DIR).
+Every submitter sends one workbook per quarter holding its forms as sheets, with consistent
+values from the sample generator's series (pipelines.sample.simulate; a few prototype series are
+shared, so generation stays cheap) and a received.csv giving on-time and late receipt times.
+Writing is parallel and not timed.
 
-- baseline: a bare python-calamine read (open, every sheet's rows as Python values), file
-  after file — the least any ingest must do;
-- ingest: ``pipelines.warehouse.refresh`` exactly as ``jibao run`` calls it — archive by hash,
-  the front door (``validate_paths``: sniffing, worker processes, recognition, coercion,
-  pandera and cross-cell rules), the ledger, values, history rules, official versions, and the
-  atomic publish. Goal (issue 3): ingest ≤ 5 × the bare read.
+Everything timed runs in a child process of its own (benchmarks/measure.py), --repeat times
+(default 3), each time on a fresh data root holding the same files (hard links), so each line
+shows wall time, CPU time (the child and its worker processes) and peak RSS of the process tree:
 
-Part 2 — indicators. Each indicator view is evaluated in full (materialised into a temporary
-table, as a refresh would) over the ingested warehouse, and over a bulk warehouse of at least
-``--bulk-values`` values (default 300,000 per district: 30 million at the default size): the ingested ledger and values repeated under new
-district numbers, inserted with SQL (no workbooks, not timed), with a registry and targets
-listing every repeated district. Goal (issue 3): every indicator within 5 s for 30 million
-values.
+- bare read: a bare python-calamine read (open, every sheet's rows as Python values), file after
+  file — the least any ingest must do. The best of the repetitions is the baseline;
+- refresh: ``pipelines.warehouse.refresh`` (archive, the front door, the ledger, values, history
+  rules, official versions, the atomic publish) in one process, as the tests' sample warehouse
+  is built;
+- jibao run: the CLI (``jibao run``: the ``quarterly_job`` Dagster job in-process, with
+  DAGSTER_HOME set so the run is recorded) — ingest, blocking checks, indicators, report,
+  consolidated return, letters. Step timings come from the run's event log. Its ingest is the
+  time from the run's start to the end of the last ingest step (raw_files, returns,
+  warehouse_tables and the checks on it): the figure compared with the bare read.
+
+Ratios divide each repetition's figure by the baseline (times measured inside the children, so
+interpreter start-up is in neither); min / median over the repetitions are printed. Goals
+(issue 12): `jibao run` ingest ≤ 5 × the bare read at 4,000 workbooks.
+
+Indicators: each view of sql/2*.sql is evaluated in full (materialised into a temporary table,
+as a refresh would) in a child process through ``connect_published`` (so with the configured
+DuckDB memory limit), over the warehouse `jibao run` published and over a bulk warehouse of at
+least ``--bulk-values`` values: the ingested ledger and values repeated under new district
+numbers, inserted with SQL (no workbooks), with a registry and targets listing every repeated
+district. Goals: every view < 5 s and all of them < 10 s over 30 million values, within 4 GB.
+
+With --json the last line printed is one JSON object:
+``{"workbooks", "values", "run_ingest_ratio", "refresh_ratio", "views_s": {view: seconds},
+"views_total_s", "peak_rss_mb"}`` — ratios and view times are medians over the repetitions,
+views over the bulk warehouse when one was built, peak RSS the largest of every child measured.
 """
 
 from __future__ import annotations
@@ -31,9 +49,11 @@ from __future__ import annotations
 import argparse
 import concurrent.futures as cf
 import datetime as dt
+import json
 import math
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -41,12 +61,18 @@ import zlib
 from pathlib import Path
 
 import yaml
-from baseline import calamine_read  # benchmarks/ is on sys.path when a script here runs
 
-DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "pipelines" / "config"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import measure  # noqa: E402  (benchmarks/ is not a package)
+from baseline import calamine_read  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CONFIG = ROOT / "pipelines" / "config"
 STREET, DEPT = "街道", "区安委会成员单位"
 PROTOTYPES = 6  # distinct value series per submitter type
 LATE_EVERY = 20  # one workbook in twenty arrives after the due date
+INGEST_STEPS = ("raw_files", "returns", "warehouse_tables")
+PHASES = ("bare", "refresh", "run", "views", "bulk")
 
 
 def _args(argv: list[str] | None) -> argparse.Namespace:
@@ -62,14 +88,31 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--bulk-values",
         type=int,
-        help="values in the bulk warehouse of part 2 (default 300,000 per district: 30 million at "
+        help="values in the bulk warehouse (default 300,000 per district: 30 million at "
         "the default 100 districts; 0: skip)",
+    )
+    p.add_argument("--repeat", type=int, default=3, help="repetitions of each timed step")
+    p.add_argument(
+        "--bulk-repeat", type=int, help="repetitions of the bulk views (default: --repeat)"
+    )
+    p.add_argument(
+        "--phases",
+        default=",".join(PHASES),
+        help=f"comma-separated subset of {','.join(PHASES)} (default: all)",
     )
     p.add_argument("--workers", type=int, default=os.cpu_count(), help="for writing workbooks")
     p.add_argument("--dir", type=Path, help="work folder, kept (default: a temporary one)")
+    p.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    p.add_argument("--phase", choices=("bare", "refresh", "views"), help=argparse.SUPPRESS)
+    p.add_argument("--home", type=Path, help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.bulk_values is None:
         a.bulk_values = 300_000 * a.districts
+    a.bulk_repeat = a.bulk_repeat or a.repeat
+    a.phases = {x.strip() for x in a.phases.split(",") if x.strip()}
+    unknown = a.phases - set(PHASES)
+    if unknown:
+        p.error(f"unknown phases: {', '.join(sorted(unknown))}")
     return a
 
 
@@ -211,25 +254,6 @@ def write_province(paths, subs: list[dict], quarters: list, workers: int) -> lis
     return [Path(f) for f in files]
 
 
-def ingest(paths, quarters: list) -> tuple[list, float]:
-    """`refresh` as `jibao run` calls it; returns its summaries and the seconds spent in the
-    front door (validate_paths)."""
-    from pipelines.validate import validate_paths
-    from pipelines.warehouse import refresh
-
-    front = 0.0
-
-    def timed_validate(files, quarter=None):
-        nonlocal front
-        t = time.perf_counter()
-        out = validate_paths(files, quarter=quarter)
-        front += time.perf_counter() - t
-        return out
-
-    summaries = refresh(paths, [str(q) for q in quarters], timed_validate)
-    return summaries, front
-
-
 # ---- part 2: bulk values ---------------------------------------------------------------------
 
 
@@ -237,7 +261,7 @@ def build_bulk(bulk, ingested, districts: int, copies: int) -> int:
     """A warehouse of `districts` × `copies` districts: the ingested ledger and values repeated,
     each copy under its own submitter names and ids, inserted in bulk (SQL) and published.
     The configuration in force must list every district (reference tables come from it)."""
-    from pipelines.warehouse import publishing, reference
+    from pipelines.warehouse import publishing, reference, stored
 
     copy = """
         with copies as (select range as k from range(?)),
@@ -270,42 +294,164 @@ def build_bulk(bulk, ingested, districts: int, copies: int) -> int:
         con.execute("drop table copied")
         con.execute("detach src")
         reference.load_quarters(con)
+        t = time.perf_counter()
+        stored.rebuild(con)  # what the loader maintains quarter by quarter, here at once
+        print(f"  stored official values and increments rebuilt in {time.perf_counter() - t:.1f} s")
         return con.execute("select count(*) from return_values").fetchall()[0][0]
 
 
-def time_indicators(paths) -> list[tuple[str, int, float]]:
-    """(view, rows, seconds) of a full evaluation of each indicator view."""
+# ---- the children: what is timed -------------------------------------------------------------
+
+
+def _child_bare(home: Path) -> dict:
+    files = sorted(p for p in (home / "data" / "raw").rglob("*.xlsx"))
+    t = time.perf_counter()
+    cells = calamine_read(files)
+    return {"seconds": time.perf_counter() - t, "files": len(files), "cells": cells}
+
+
+def _child_refresh(home: Path) -> dict:
+    """`refresh` over every quarter folder, with the seconds spent in the front door."""
+    from pipelines.paths import Paths
+    from pipelines.validate import validate_paths
+    from pipelines.warehouse import refresh
+
+    paths = Paths(home)
+    quarters = [q.name for q in paths.quarter_folders()]
+    front = 0.0
+
+    def timed_validate(files, quarter=None):
+        nonlocal front
+        t = time.perf_counter()
+        out = validate_paths(files, quarter=quarter)
+        front += time.perf_counter() - t
+        return out
+
+    t = time.perf_counter()
+    summaries = refresh(paths, quarters, timed_validate)
+    return {
+        "seconds": time.perf_counter() - t,
+        "front_s": front,
+        "returns": sum(s.returns for s in summaries),
+        "accepted": sum(s.accepted for s in summaries),
+        "values": sum(s.values for s in summaries),
+    }
+
+
+def _child_views(home: Path) -> dict:
+    """(view, rows, seconds, CPU seconds of all DuckDB's threads) of a full evaluation of each
+    indicator view."""
+    from pipelines.paths import Paths
     from pipelines.warehouse import connect_published
     from pipelines.warehouse.schema import INDICATOR_VIEWS
 
-    con = connect_published(paths)
+    con = connect_published(Paths(home))
     out = []
     try:
+        values = con.execute("select count(*) from return_values").fetchall()[0][0]
         for view in INDICATOR_VIEWS:
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             con.execute(f"create or replace temp table _bench as select * from {view}")
-            took = time.perf_counter() - t
+            took, cpu = time.perf_counter() - t, time.process_time() - c
             rows = con.execute("select count(*) from _bench").fetchall()[0][0]
-            out.append((view, rows, took))
+            con.execute("drop table _bench")
+            out.append((view, rows, took, cpu))
     finally:
         con.close()
-    return out
+    return {"views": out, "values": values}
 
 
-def _print_views(title: str, timings: list[tuple[str, int, float]], values: int) -> float:
-    total = sum(t for _, _, t in timings)
-    print(f"{title} ({values:,} values):")
-    for view, rows, took in timings:
-        print(f"  {view:<20} {rows:>12,} rows  {took:7.2f} s")
-    print(f"  {'all indicators':<20} {'':>17}  {total:7.2f} s")
-    return total
+def _child(a: argparse.Namespace) -> int:
+    run = {"bare": _child_bare, "refresh": _child_refresh, "views": _child_views}[a.phase]
+    print(json.dumps(run(a.home.resolve())))
+    return 0
 
 
-# ---- main ------------------------------------------------------------------------------------
+# ---- the parent: homes, measurements, figures -------------------------------------------------
+
+
+def _fresh_home(work: Path, name: str, raw: Path) -> Path:
+    """A data root holding the province's drop folder (hard links: nothing is copied)."""
+    home = work / name
+    shutil.rmtree(home, ignore_errors=True)
+    shutil.copytree(raw, home / "data" / "raw", copy_function=os.link)
+    return home
+
+
+def _measure_child(phase: str, home: Path, env: dict) -> measure.Measured:
+    return measure.run(
+        measure.python(str(Path(__file__).resolve()), "--phase", phase, "--home", str(home)),
+        env=env,
+        cwd=ROOT,
+    )
+
+
+def _measure_run(home: Path, env: dict) -> tuple[measure.Measured, dict]:
+    """`jibao run` in a child, with its own DAGSTER_HOME; its step timings from the event log."""
+    dagster_home = home / "dagster_home"
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "dagster_home" / "dagster.yaml", dagster_home / "dagster.yaml")
+    cmd = measure.python("-c", "from pipelines.cli import main; raise SystemExit(main(['run']))")
+    m = measure.run(
+        cmd,
+        env=env | {"JIBAO_HOME": str(home), "DAGSTER_HOME": str(dagster_home)},
+        cwd=ROOT,
+    )
+    start, steps = measure.step_times(dagster_home)
+    ingest_end = max((end for key, (_, end) in steps.items() if _is_ingest(key)), default=None)
+    timing = {
+        "ingest_s": (ingest_end - start) if start and ingest_end else float("nan"),
+        "steps": {
+            k: end - begin for k, (begin, end) in sorted(steps.items(), key=lambda kv: kv[1])
+        },
+        "run_s": (max(e for _, e in steps.values()) - start) if steps and start else float("nan"),
+    }
+    return m, timing
+
+
+def _is_ingest(step_key: str) -> bool:
+    return step_key in INGEST_STEPS or step_key.startswith("warehouse_tables_")
+
+
+def _views_table(title: str, runs: list[measure.Measured]) -> tuple[dict[str, float], float]:
+    """Print min/median per view over the repetitions; returns (median per view, median total)."""
+    per: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
+    rows: dict[str, int] = {}
+    totals, cpu_totals = [], []
+    for m in runs:
+        totals.append(sum(v[2] for v in m.report["views"]))
+        cpu_totals.append(sum(v[3] for v in m.report["views"]))
+        for view, n, t, c in m.report["views"]:
+            per.setdefault(view, []).append(t)
+            cpu.setdefault(view, []).append(c)
+            rows[view] = n
+    values = runs[0].report["values"]
+    print(f"{title} ({values:,} values), seconds (wall; CPU of all threads), {len(runs)} runs:")
+    for view, ts in per.items():
+        print(
+            f"  {view:<20} {rows[view]:>12,} rows  {measure.spread(ts)};  "
+            f"cpu {measure.spread(cpu[view])}"
+        )
+    print(
+        f"  {'all indicators':<20} {'':>17}  {measure.spread(totals)};  "
+        f"cpu {measure.spread(cpu_totals)}"
+    )
+    for i, m in enumerate(runs):
+        print(f"    child {i + 1}: {m.line()}")
+    return {v: statistics.median(ts) for v, ts in per.items()}, statistics.median(totals)
+
+
+def _ratio_line(label: str, figures: list[float], baseline: float, goal: str = "") -> list[float]:
+    ratios = [f / baseline for f in figures]
+    print(f"ratio {label:<28} {measure.spread(ratios)}{goal}")
+    return ratios
 
 
 def main(argv: list[str] | None = None) -> int:
     a = _args(argv)
+    if a.phase:
+        return _child(a)
     work = a.dir or Path(tempfile.mkdtemp(prefix="jibao-scale-"))
     work.mkdir(parents=True, exist_ok=True)
     os.environ.pop("JIBAO_WAREHOUSE", None)
@@ -322,76 +468,151 @@ def _run(a: argparse.Namespace, work: Path) -> int:
     subs = _province(a.districts, a.submitters, a.streets)
     _write_config(work / "config", subs)
     _use_config(work / "config")
+    env = measure.child_env(JIBAO_CONFIG_DIR=str(work / "config"), JIBAO_WAREHOUSE=None)
     quarters = _quarters(a.quarters)
-    paths = Paths(work / "ingest")
+    province = Paths(work / "province")
     print(
         f"province: {a.districts} districts × {a.submitters} submitters ({a.streets} 街道), "
-        f"{len(quarters)} quarters ({quarters[0]}–{quarters[-1]}); {os.cpu_count()} CPUs"
+        f"{len(quarters)} quarters ({quarters[0]}–{quarters[-1]}); {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.1f} at the start"
     )
-
     t = time.perf_counter()
-    files = write_province(paths, subs, quarters, a.workers)
+    shutil.rmtree(province.raw, ignore_errors=True)
+    files = write_province(province, subs, quarters, a.workers)
     size = sum(f.stat().st_size for f in files) / 1e6
+    n = len(files)
     print(
-        f"wrote {len(files):,} workbooks ({size:,.0f} MB) in {time.perf_counter() - t:.1f} s "
+        f"wrote {n:,} workbooks ({size:,.0f} MB) in {time.perf_counter() - t:.1f} s "
         "(not timed below)"
     )
+    peaks: list[float] = []
+    out: dict = {"workbooks": n}
 
-    calamine_read(files[: min(len(files), 200)])  # warm-up: imports
-    t = time.perf_counter()
-    cells = calamine_read(files)
-    bare = time.perf_counter() - t
-    t = time.perf_counter()
-    summaries, front = ingest(paths, quarters)
-    full = time.perf_counter() - t
-    n = len(files)
-    returns = sum(s.returns for s in summaries)
-    accepted = sum(s.accepted for s in summaries)
-    values = sum(s.values for s in summaries)
-    print(
-        f"bare python-calamine read: {bare:8.1f} s  {n / bare:8.1f} workbooks/s  ({cells:,} cells)"
-    )
-    print(
-        f"full ingest (jibao run):   {full:8.1f} s  {n / full:8.1f} workbooks/s  "
-        f"({returns:,} returns, {accepted:,} accepted, {values:,} values)"
-    )
-    print(f"  of which the front door: {front:8.1f} s  {n / front:8.1f} workbooks/s")
-    print(f"  archive, load, publish:  {full - front:8.1f} s")
-    print(f"ratio ingest / bare read:  {full / bare:8.2f}   (goal ≤ 5)")
-    print(f"ratio front door / bare:   {front / bare:8.2f}")
-
-    ingested = _print_views(
-        "indicators over the ingested warehouse", time_indicators(paths), values
-    )
-
-    bulk_total = None
-    copies = math.ceil(a.bulk_values / values) if a.bulk_values > 0 and values else 0
-    if copies > 1:
-        _write_config(
-            work / "config-bulk", _province(a.districts * copies, a.submitters, a.streets)
-        )
-        _use_config(work / "config-bulk")
-        bulk = Paths(work / "bulk")
-        t = time.perf_counter()
-        loaded = build_bulk(bulk, paths, a.districts, copies)
+    bare: list[measure.Measured] = []
+    if a.phases & {"bare", "refresh", "run"}:
+        for _ in range(a.repeat):
+            bare.append(_measure_child("bare", work / "province", env))
+        best = min(m.report["seconds"] for m in bare)
+        best_cpu = min(m.cpu_s for m in bare)  # whole child: start-up included on both sides
         print(
-            f"bulk warehouse: the ingested province × {copies} ({a.districts * copies:,} districts), "
-            f"{loaded:,} values, built in {time.perf_counter() - t:.1f} s (not timed)"
+            f"bare python-calamine read ({bare[0].report['cells']:,} cells): best {best:.2f} s, "
+            f"{n / best:,.0f} workbooks/s; {measure.spread([m.report['seconds'] for m in bare])}"
         )
-        bulk_total = _print_views(
-            "indicators over the bulk warehouse", time_indicators(bulk), loaded
-        )
+        for i, m in enumerate(bare):
+            print(f"    child {i + 1}: {m.line()}")
+        peaks += [m.peak_rss_mb for m in bare]
 
-    print()
-    print(f"workbooks/s: ingest {n / full:.1f} vs bare read {n / bare:.1f} → {full / bare:.2f}×")
-    print(f"every indicator: {ingested:.2f} s over {values:,} values", end="")
-    if bulk_total is not None:
-        print(f"; {bulk_total:.2f} s over {loaded:,} values (goal < 5 s for 30 million)")
-    else:
-        print()
+    if "refresh" in a.phases:
+        runs = []
+        for _ in range(a.repeat):
+            home = _fresh_home(work, "refresh", province.raw)
+            runs.append(_measure_child("refresh", home, env))
+        r = runs[0].report
+        print(
+            f"refresh ({r['returns']:,} returns, {r['accepted']:,} accepted, {r['values']:,} "
+            f"values): {measure.spread([m.report['seconds'] for m in runs])} s; front door "
+            f"{measure.spread([m.report['front_s'] for m in runs])} s"
+        )
+        for i, m in enumerate(runs):
+            print(f"    child {i + 1}: {m.line()}")
+        peaks += [m.peak_rss_mb for m in runs]
+        ratios = _ratio_line("refresh / bare read", [m.report["seconds"] for m in runs], best, "")
+        _ratio_line("  front door / bare read", [m.report["front_s"] for m in runs], best)
+        _ratio_line("  cpu: refresh / bare read", [m.cpu_s for m in runs], best_cpu)
+        out["refresh_ratio"] = statistics.median(ratios)
+        out["values"] = r["values"]
+        shutil.rmtree(work / "refresh", ignore_errors=True)
+
+    run_home = None
+    if "run" in a.phases:
+        runs, timings = [], []
+        for _ in range(a.repeat):
+            run_home = _fresh_home(work, "run", province.raw)
+            m, timing = _measure_run(run_home, env)
+            runs.append(m)
+            timings.append(timing)
+        print(
+            f"jibao run: process {measure.spread([m.wall_s for m in runs])} s; run "
+            f"{measure.spread([t['run_s'] for t in timings])} s; ingest "
+            f"{measure.spread([t['ingest_s'] for t in timings])} s"
+        )
+        print("  steps (event log), seconds:")
+        for key in timings[0]["steps"]:
+            ts = [t["steps"].get(key, float("nan")) for t in timings]
+            print(f"    {key:<52} {measure.spread(ts)}")
+        for i, m in enumerate(runs):
+            print(f"    child {i + 1}: {m.line()}")
+        peaks += [m.peak_rss_mb for m in runs]
+        ratios = _ratio_line(
+            "jibao run ingest / bare read", [t["ingest_s"] for t in timings], best, "   (goal ≤ 5)"
+        )
+        _ratio_line("jibao run (whole) / bare read", [t["run_s"] for t in timings], best)
+        _ratio_line("  cpu: whole run / bare read", [m.cpu_s for m in runs], best_cpu)
+        out["run_ingest_ratio"] = statistics.median(ratios)
+
+    views_home = run_home
+    if views_home is None and "views" in a.phases:  # views alone: refresh once, untimed
+        views_home = _fresh_home(work, "run", province.raw)
+        measure.run(
+            measure.python(__file__, "--phase", "refresh", "--home", str(views_home)), env=env
+        )
+    if "views" in a.phases:
+        runs = [_measure_child("views", views_home, env) for _ in range(a.repeat)]
+        peaks += [m.peak_rss_mb for m in runs]
+        out["views_s"], out["views_total_s"] = _views_table(
+            "indicators over the ingested warehouse", runs
+        )
+        out["values"] = runs[0].report["values"]
+
+    if "bulk" in a.phases and a.bulk_values > 0:
+        if views_home is None:
+            views_home = _fresh_home(work, "run", province.raw)
+            _measure_child("refresh", views_home, env)
+        ingested = Paths(views_home)
+        import duckdb
+
+        with duckdb.connect(str(ingested.warehouse), read_only=True) as con:
+            values = con.execute("select count(*) from return_values").fetchall()[0][0]
+        copies = math.ceil(a.bulk_values / values) if values else 0
+        if copies > 1:
+            _write_config(
+                work / "config-bulk", _province(a.districts * copies, a.submitters, a.streets)
+            )
+            _use_config(work / "config-bulk")
+            bulk = Paths(work / "bulk")
+            t = time.perf_counter()
+            loaded = build_bulk(bulk, ingested, a.districts, copies)
+            print(
+                f"bulk warehouse: the ingested province × {copies} ({a.districts * copies:,} "
+                f"districts), {loaded:,} values, built in {time.perf_counter() - t:.1f} s "
+                "(not timed)"
+            )
+            benv = env | {"JIBAO_CONFIG_DIR": str(work / "config-bulk")}
+            runs = [_measure_child("views", bulk.root, benv) for _ in range(a.bulk_repeat)]
+            peaks += [m.peak_rss_mb for m in runs]
+            out["views_s"], out["views_total_s"] = _views_table(
+                "indicators over the bulk warehouse", runs
+            )
+            out["values"] = loaded
+            print(
+                f"goal: every view < 5 s (slowest {max(out['views_s'].values()):.2f} s) and all "
+                f"< 10 s ({out['views_total_s']:.2f} s) over 30 million values"
+            )
+
+    out["peak_rss_mb"] = round(max(peaks), 1) if peaks else None
+    if a.json:
+        keys = (
+            "workbooks",
+            "values",
+            "run_ingest_ratio",
+            "refresh_ratio",
+            "views_s",
+            "views_total_s",
+            "peak_rss_mb",
+        )
+        print(json.dumps({k: out.get(k) for k in keys}, ensure_ascii=False))
     return 0
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     raise SystemExit(main())

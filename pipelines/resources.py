@@ -33,9 +33,9 @@ class Warehouse(dg.ConfigurableResource):
         return Path(self.path) if self.path else paths.warehouse
 
     def reader(self, paths: Paths):
-        import duckdb
+        from pipelines.warehouse import settings
 
-        return duckdb.connect(str(self.file(paths)), read_only=True)
+        return settings.connect(self.file(paths), read_only=True)
 
 
 def default_resources() -> dict:

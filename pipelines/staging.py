@@ -1,7 +1,10 @@
-"""Hand-over files between pipeline steps: data/staging/<quarter>/*.json.
+"""Hand-over files between pipeline steps: data/staging/<quarter>/*.json (and .parquet).
 
 Dagster assets here cover a range of quarters in one run, so they pass state through files they
 own rather than IO managers; JSON keeps each step's output readable when something goes wrong.
+A quarter's values (a province sends millions) go beside it as one Parquet file
+(`returns.values.parquet`, frames.VALUES_SCHEMA: `result` indexes returns.json) — written and
+read as columns in one call each, and still readable (`duckdb`, `polars`) when something does.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pipelines.fsio import atomic_write_text
+from pipelines.fsio import atomic_path, atomic_write_text
 from pipelines.model import Issue, ReturnResult, Value
 from pipelines.paths import Paths
 
@@ -22,6 +25,28 @@ def staging_dir(paths: Paths, quarter: object) -> Path:
 
 def _write_json(path: Path, payload: Any) -> None:
     atomic_write_text(path, json.dumps(payload, ensure_ascii=False, default=str))
+
+
+def save_results(paths: Paths, quarter: object, results: list[ReturnResult]) -> Path:
+    """returns.json (the results without their values) and returns.values.parquet."""
+    from pipelines.warehouse.frames import values_frame
+
+    folder = staging_dir(paths, quarter)
+    frame = values_frame(results)
+    with atomic_path(folder / "returns.values.parquet") as tmp:
+        frame.write_parquet(tmp, compression="lz4", statistics=False)
+    records = [dataclasses.asdict(dataclasses.replace(r, values=[])) for r in results]
+    _write_json(folder / "returns.json", records)
+    return folder / "returns.json"
+
+
+def load_values(paths: Paths, quarter: object):
+    """The values saved by save_results, as one frame (frames.VALUES_SCHEMA); None when the
+    quarter was staged without a values file (its values are then inside returns.json)."""
+    import polars as pl
+
+    path = staging_dir(paths, quarter) / "returns.values.parquet"
+    return pl.read_parquet(path) if path.exists() else None
 
 
 def save(paths: Paths, quarter: object, name: str, records: list) -> Path:

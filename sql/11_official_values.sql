@@ -5,41 +5,20 @@
 -- 正式数据：每个单位每张表每个季度最新通过版本的数据，只保留本单位类型所填的行。
 
 create or replace view official_values as
-with official as (
-    select submission_id, quarter, campaign, submitter, submitter_type, form, received_at
-    from submissions
-    where is_official
-),
-
-own_rows as (
-    select form_rows.form, form_rows.row_key, submitter_types.submitter_type
-    from form_rows
-    join submitter_types
-        on submitter_types.submitter_type = form_rows.submitter_type
-        or submitter_types.consolidates
-),
-
-joined as (
-    select
-        official.quarter,
-        official.campaign,
-        official.submitter,
-        official.submitter_type,
-        official.form,
-        return_values.row_key,
-        return_values.column_id,
-        return_values.value,
-        official.submission_id,
-        official.received_at
-    from official
-    join return_values on return_values.submission_id = official.submission_id
-    join own_rows
-        on own_rows.form = official.form
-        and own_rows.row_key = return_values.row_key
-        and own_rows.submitter_type = official.submitter_type
-)
-
-select * from joined;
+-- Maintained at load (sql/03, pipelines/warehouse/stored.py): the latest accepted version's
+-- values, own-type rows only, recomputed whenever a quarter's official versions are settled.
+select
+    quarter,
+    campaign,
+    submitter,
+    submitter_type,
+    form,
+    row_key,
+    column_id,
+    value,
+    submission_id,
+    received_at
+from stored_official_values;
 
 comment on view official_values is '正式数据（长表）：每个单位、每张表、每个季度的正式版本（最新通过版本）的数据，只含本单位类型的行。Official values: the latest accepted version per submitter × form × quarter, own-type rows only. Indicators read this view.';
 comment on column official_values.quarter is '季度。Quarter.';

@@ -10,43 +10,12 @@
 -- 无上季度正式数据时为空。
 
 create or replace view new_activity as
-with windowed as (
-    select
-        unit_values.*,
-        column_windows.window_name,
-        column_windows.window_start,
-        quarters.quarter_start,
-        quarters.prev_quarter
-    from unit_values
-    join column_windows
-        on column_windows.campaign = unit_values.campaign
-        and column_windows.form = unit_values.form
-        and column_windows.column_id = unit_values.column_id
-    join quarters on quarters.quarter = unit_values.quarter
-    where column_windows.window_start is not null
-),
-
-paired as (
-    select
-        this_quarter.*,
-        case
-            when this_quarter.window_start >= this_quarter.quarter_start then 'window_start'
-            when last_quarter.window_start = this_quarter.window_start then 'difference'
-        end as basis,
-        -- Only a value counted from the same start is a previous value; across a reset there is
-        -- none to compare with.
-        case
-            when this_quarter.window_start < this_quarter.quarter_start
-                and last_quarter.window_start = this_quarter.window_start
-                then last_quarter.value
-        end as prev_value
-    from windowed as this_quarter
-    left join windowed as last_quarter
-        on last_quarter.quarter = this_quarter.prev_quarter
-        and last_quarter.submitter = this_quarter.submitter
-        and last_quarter.form = this_quarter.form
-        and last_quarter.row_key = this_quarter.row_key
-        and last_quarter.column_id = this_quarter.column_id
+-- The pairing of each value with last quarter's is stored at load (stored_increments, see
+-- sql/03 and pipelines/warehouse/stored.py); here only the reporting units are kept.
+with paired as (
+    select *
+    from stored_increments
+    where submitter_type in (select submitter_type from submitter_types where not consolidates)
 ),
 
 by_unit as (
@@ -64,10 +33,7 @@ by_unit as (
         prev_quarter,
         prev_value,
         basis,
-        case basis
-            when 'window_start' then value
-            when 'difference' then value - prev_value
-        end as new_value,
+        new_value,
         1 as units_counted
     from paired
 ),

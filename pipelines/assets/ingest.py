@@ -13,7 +13,20 @@ from pipelines.reader import owned_pools
 from pipelines.resources import JibaoPaths, Warehouse
 from pipelines.runlock import run_lock
 from pipelines.validate import validate_paths
+from pipelines.warehouse import stored
 from pipelines.warehouse.integrity import assert_publishable
+
+# Metadata of warehouse_tables: the quarters whose official figures the build changed.
+CHANGED_QUARTERS = "changed_quarters"
+
+
+def changed_quarters(instance: dg.DagsterInstance) -> list[str] | None:
+    """The quarters the latest warehouse_tables materialisation changed (None: unknown — never
+    materialised here, or by a version that did not record them)."""
+    event = instance.get_latest_materialization_event(warehouse_tables.key)
+    meta = event.asset_materialization.metadata if event and event.asset_materialization else {}
+    value = meta.get(CHANGED_QUARTERS)
+    return list(value.value) if value is not None else None
 
 
 def ordered(context: dg.AssetExecutionContext) -> list[str]:
@@ -63,7 +76,7 @@ def returns(context: dg.AssetExecutionContext, jibao: JibaoPaths) -> dg.Material
             results = validate_paths(list(by_archive), quarter=key) if by_archive else []
             for r in results:
                 r.file = by_archive.get(r.file, r.file)
-            staging.save(paths, key, "returns", results)
+            staging.save_results(paths, key, results)
             counts = Counter(r.status for r in results)
             status.update(counts)
             say(
@@ -101,15 +114,20 @@ def warehouse_tables(
             staging.load_received(paths, key),
             staging.load_results(paths, key),
             warehouse.read_explanations(paths, key),
+            staging.load_values(paths, key),
         )
         for key in keys
     ]
     target = warehouse_db.file(paths)
     actions = office_store.sync(paths, keys)  # explanations.csv → office journal; whole journal
 
+    changed: list[str] = []
+
     def build(con) -> list:
         summaries = warehouse.load_batches(con, batches, actions=actions)
-        assert_publishable(con)  # raises: the copy is discarded, the published file untouched
+        changed[:] = stored.changed_quarters(con)  # what the blocking checks re-check
+        # raises: the copy is discarded, the published file untouched
+        assert_publishable(con, changed)
         return summaries
 
     with run_lock(paths, wait=True, what=f"Dagster {context.run.run_id[:8]}"):
@@ -133,5 +151,6 @@ def warehouse_tables(
             "submissions": dg.MetadataValue.md(
                 "| 季度 | 正式版本 | 全部版本 |\n|---|---|---|\n" + table
             ),
+            CHANGED_QUARTERS: dg.MetadataValue.json(changed),
         }
     )

@@ -185,7 +185,9 @@ def _refuse_if_locked(actions: Sequence[OfficeAction], quarter: str, what: str) 
 def _connect(paths: Paths) -> duckdb.DuckDBPyConnection:
     if not paths.warehouse.exists():
         raise NotAllowed(f"数据仓库 {paths.warehouse} 尚未建立，请先运行 jibao run")
-    return duckdb.connect(str(paths.warehouse), read_only=True)
+    from pipelines.warehouse import connect_published  # (the warehouse imports pipelines.office)
+
+    return connect_published(paths)
 
 
 @dataclass(frozen=True, slots=True)

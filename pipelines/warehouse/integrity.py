@@ -11,6 +11,8 @@ same return, and every schema failure (negatives, fractions: never explainable),
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import duckdb
 import polars as pl
 
@@ -23,17 +25,21 @@ class IntegrityError(RuntimeError):
     """The build breaks a form rule or has two official versions: do not publish it."""
 
 
-def official_breaches(con: duckdb.DuckDBPyConnection) -> list[cross.Breach | tuple]:
+def official_breaches(
+    con: duckdb.DuckDBPyConnection, quarters: Sequence[str] | None = None
+) -> list[cross.Breach | tuple]:
     """Re-run the schema and cross-cell rules over official_values, per form; breaches of cells
-    the office explained are not breaches."""
+    the office explained are not breaches. Only over `quarters` when given (a build changes
+    official versions only in the quarters it settles: stored.changed_quarters)."""
     out: list = []
+    scope = "" if quarters is None else "and quarter in (select unnest(?::varchar[]))"
     explained = explained_cells(con)
     for form_id, form in load_forms().items():
         long = pl.DataFrame(
             con.sql(
                 "select submission_id, row_key, column_id, value from official_values "
-                "where form = ?",
-                params=[form_id],
+                f"where form = ? {scope}",
+                params=[form_id] if quarters is None else [form_id, list(quarters)],
             )
         )
         if long.is_empty():
@@ -67,10 +73,14 @@ def explained_cells(con: duckdb.DuckDBPyConnection) -> set[tuple[int, str, str, 
     return {(int(s), r, k, c) for s, r, k, c in rows}
 
 
-def duplicate_officials(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+def duplicate_officials(
+    con: duckdb.DuckDBPyConnection, quarters: Sequence[str] | None = None
+) -> list[tuple]:
+    scope = "" if quarters is None else "and quarter in (select unnest(?::varchar[]))"
     return con.execute(
-        "select submitter, form, quarter, count(*) from submissions where is_official "
-        "group by all having count(*) > 1"
+        f"select submitter, form, quarter, count(*) from submissions where is_official {scope} "
+        "group by all having count(*) > 1",
+        [] if quarters is None else [list(quarters)],
     ).fetchall()
 
 
@@ -106,9 +116,12 @@ def describe(
     return out
 
 
-def assert_publishable(con: duckdb.DuckDBPyConnection) -> None:
-    """Raise IntegrityError (Chinese message) when the build must not be published."""
-    breaches, dupes = official_breaches(con), duplicate_officials(con)
+def assert_publishable(
+    con: duckdb.DuckDBPyConnection, quarters: Sequence[str] | None = None
+) -> None:
+    """Raise IntegrityError (Chinese message) when the build must not be published; `quarters`
+    limits the check to those (None: everything)."""
+    breaches, dupes = official_breaches(con, quarters), duplicate_officials(con, quarters)
     if breaches or dupes:
         first = "；".join(describe(con, breaches[:3], dupes[:3]))
         raise IntegrityError(

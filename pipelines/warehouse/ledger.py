@@ -96,7 +96,7 @@ def load_quarter_frame(
         hist = _history_issues(con, front)
         insert_frame(con, "validation_issues", _issue_frame(hist))
         quarters = {r["quarter"] for r in rows.values()} | {q}
-        official.settle(con, quarters)
+        official.settle(con, quarters)  # and the stored official figures of those quarters
         summary = _summary(con, q, len(received), n_values, len(front), len(hist))
         con.execute("drop table if exists load_batch")
         con.execute("commit")
@@ -436,42 +436,38 @@ _PEERS = _VALUES.format(
     """
 )
 
+# Increments of the batch's submitters' earlier official quarters (stored_increments, kept at
+# load), with each value's size this quarter as the history rules scale it.
 _EARLIER = """
 with keys as (
     select distinct submitter, form from submissions
     where submission_id in (select submission_id from load_batch) and submitter is not null
 ),
-official as (
-    select s.* from submissions as s
-    join keys on keys.submitter = s.submitter and keys.form = s.form
-    where s.is_official
-        and s.quarter < (select min(quarter) from submissions where submission_id in (select submission_id from load_batch))
-        and s.quarter >= ?
-),
 sizes as (
-    select s.submitter, s.quarter, s.form, v.column_id, any_value(v.value) as value
-    from submissions as s
-    join return_values as v on v.submission_id = s.submission_id
-    join history_scale as h on h.scale_form = s.form and h.scale_column = v.column_id
-    where s.is_official and s.submitter in (select submitter from keys)
+    select o.submitter, o.quarter, o.form, o.column_id, any_value(o.value) as value
+    from stored_official_values as o
+    join history_scale as h on h.scale_form = o.form and h.scale_column = o.column_id
+    where o.submitter in (select submitter from keys)
     group by all
 )
 select
-    s.submitter, s.form, v.row_key, v.column_id, s.quarter, v.value,
-    w.window_name, w.window_start, q.quarter_start, q.prev_quarter as adjacent_quarter,
+    i.submitter, i.form, i.row_key, i.column_id, i.quarter, i.new_value as increment,
     coalesce(own.value, case when not h.same_row then sizes.value end) as scale
-from official as s
-join return_values as v on v.submission_id = s.submission_id
-join column_windows as w on w.campaign = s.campaign and w.form = s.form and w.column_id = v.column_id
-join quarters as q on q.quarter = s.quarter
-left join history_scale as h on h.form = s.form
-left join return_values as own
-    on own.submission_id = s.submission_id and h.scale_form = s.form
-    and own.column_id = h.scale_column and (own.row_key = v.row_key or not h.same_row)
+from stored_increments as i
+join keys on keys.submitter = i.submitter and keys.form = i.form
+left join history_scale as h on h.form = i.form
+left join stored_official_values as own
+    on own.submission_id = i.submission_id and h.scale_form = i.form
+    and own.column_id = h.scale_column and (own.row_key = i.row_key or not h.same_row)
 left join sizes
-    on sizes.submitter = s.submitter and sizes.quarter = s.quarter
+    on sizes.submitter = i.submitter and sizes.quarter = i.quarter
     and sizes.form = h.scale_form and sizes.column_id = h.scale_column
-where v.value is not null
+where i.value is not null
+    and i.quarter < (
+        select min(quarter) from submissions
+        where submission_id in (select submission_id from load_batch)
+    )
+    and i.quarter >= ?
 """
 
 
@@ -504,7 +500,7 @@ def _history_issues(con: duckdb.DuckDBPyConnection, front: list[dict]) -> list[d
     ).fetchall()[0][0]
     earlier = None
     if most >= 1:  # a window opening in an official quarter already gives an increment
-        earlier = history.earlier_increments(query_frame(con, _EARLIER, [_since(con, most, t)]))
+        earlier = query_frame(con, _EARLIER, [_since(con, most, t)])
     return history.issues(frame, earlier, t, peers)
 
 

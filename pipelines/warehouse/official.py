@@ -26,7 +26,7 @@ from collections.abc import Iterable
 
 import duckdb
 
-from pipelines.warehouse import explanations
+from pipelines.warehouse import explanations, stored
 
 
 def _scope(alias: str = "submissions") -> str:
@@ -57,6 +57,7 @@ def settle(con: duckdb.DuckDBPyConnection, quarters: Iterable[str]) -> None:
     _official(con)
     _resolve(con)
     _reasons(con)
+    stored.refresh(con, qs)  # the official figures the views read (pipelines/warehouse/stored.py)
 
 
 def _office_flags(con: duckdb.DuckDBPyConnection) -> None:

@@ -32,7 +32,7 @@ import duckdb
 
 from pipelines import outbox
 from pipelines.paths import Paths
-from pipelines.warehouse import schema
+from pipelines.warehouse import schema, settings, stored
 
 T = TypeVar("T")
 BUILDING_SUFFIX = ".building"
@@ -80,9 +80,10 @@ def publishing(paths: Paths, *, target: Path | None = None) -> Iterator[duckdb.D
         _remove(building)  # a refresh that died earlier
         if published.exists():
             shutil.copyfile(published, building)
-        con = duckdb.connect(str(building))
+        con = settings.connect(building)
         try:
             schema.apply(con)
+            stored.ensure(con)  # a warehouse made before the stored tables gets them here
             outbox.load_into_warehouse(con, paths)  # alert_deliveries: a copy, never the record
             yield con
             con.execute("checkpoint")
@@ -109,5 +110,6 @@ def publish(
 
 
 def connect_published(paths: Paths) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the published warehouse, as analysts and reports should open it."""
-    return duckdb.connect(str(paths.warehouse), read_only=True)
+    """A read-only connection to the published warehouse, as analysts and reports should open it
+    (with the configured DuckDB limits: config/warehouse.yaml)."""
+    return settings.connect(paths.warehouse, read_only=True)

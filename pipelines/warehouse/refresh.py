@@ -12,27 +12,39 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from pipelines.model import ReturnResult
 from pipelines.office.journal import OfficeAction
 from pipelines.paths import Paths
 from pipelines.periods import Quarter
-from pipelines.warehouse import official, reference
+from pipelines.warehouse import official, reference, stored
 from pipelines.warehouse.archive import ReceivedFile, scan_drop_folder
 from pipelines.warehouse.explanations import Explanation, read_explanations
 from pipelines.warehouse.integrity import assert_publishable
-from pipelines.warehouse.ledger import LoadSummary, load_quarter
+from pipelines.warehouse.ledger import LoadSummary, load_quarter, load_quarter_frame
 from pipelines.warehouse.publish import publish
 
 ValidateFn = Callable[..., Sequence[ReturnResult]]  # validate_paths(paths, quarter=...)
 
-# (quarter, received files, front-door results, explanations or None to keep the stored ones)
-Batch = tuple[
-    Quarter | str,
-    Sequence[ReceivedFile],
-    Sequence[ReturnResult],
-    Sequence[Explanation] | None,
-]
+# (quarter, received files, front-door results, explanations or None to keep the stored ones),
+# optionally followed by the results' values as one frame (frames.VALUES_SCHEMA; the results'
+# own `.values` are then ignored): what the Dagster step reads from staging.
+Batch = (
+    tuple[
+        Quarter | str,
+        Sequence[ReceivedFile],
+        Sequence[ReturnResult],
+        Sequence[Explanation] | None,
+    ]
+    | tuple[
+        Quarter | str,
+        Sequence[ReceivedFile],
+        Sequence[ReturnResult],
+        Sequence[Explanation] | None,
+        pl.DataFrame | None,
+    ]
+)
 
 
 def load_batches(
@@ -51,15 +63,21 @@ def load_batches(
     from pipelines.office.store import store_actions  # (pipelines.office imports the warehouse)
 
     reference.load(con)
+    stored.ensure(con)  # the configuration the stored figures read may have changed
     if actions is not None:
         store_actions(con, actions)
     ordered = sorted(
         batches, key=lambda b: b[0] if isinstance(b[0], Quarter) else Quarter.parse(str(b[0]))
     )
-    summaries = [
-        load_quarter(con, q, received, results, explanations=None if actions is not None else ex)
-        for q, received, results, ex in ordered
-    ]
+    summaries = []
+    for q, received, results, ex, *frame in ordered:
+        ex = None if actions is not None else ex
+        if frame and frame[0] is not None:
+            summaries.append(
+                load_quarter_frame(con, q, received, results, frame[0], explanations=ex)
+            )
+        else:
+            summaries.append(load_quarter(con, q, received, results, explanations=ex))
     if actions is not None:
         loaded = {s.quarter for s in summaries}
         _settle_decided(con, {a.quarter for a in actions} - loaded)
@@ -110,7 +128,8 @@ def refresh(
 
     def build(con: duckdb.DuckDBPyConnection) -> list[LoadSummary]:
         summaries = load_batches(con, batches, actions=actions)
-        assert_publishable(con)  # as the warehouse asset does: a bad build is never published
+        # as the warehouse asset does: a bad build is never published
+        assert_publishable(con, stored.changed_quarters(con))
         return summaries
 
     return publish(paths, build, target=target)
