@@ -26,6 +26,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from pipelines import clock
 from pipelines.argparse_zh import ChineseArgumentParser
 from pipelines.failures import (
     EXIT_INTERRUPTED,
@@ -85,7 +86,7 @@ def current_campaign(today: dt.date | None = None) -> int:
     """The latest configured campaign whose start is on or before `today` (else the first)."""
     from pipelines import periods
 
-    today = today or dt.date.today()
+    today = today or clock.today()
     years = periods.campaigns()
     started = [y for y in years if periods.campaign(y).start <= today]
     return max(started) if started else min(years)

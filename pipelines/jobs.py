@@ -8,6 +8,7 @@ import os
 import sys
 import time
 
+from pipelines import clock
 from pipelines.paths import Paths
 from pipelines.progress import log
 from pipelines.progress import to_stdout as _progress_to_stdout
@@ -43,7 +44,7 @@ def execute(
         if os.environ.get("DAGSTER_HOME")
         else dg.DagsterInstance.ephemeral()
     )
-    send_config = {"config": {"today": (today or dt.date.today()).isoformat(), "send": send}}
+    send_config = {"config": {"today": (today or clock.today()).isoformat(), "send": send}}
     run_config = {
         "ops": {
             "submitter_reminders" if job_name == "reminder_job" else "submitter_alerts": send_config

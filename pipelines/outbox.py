@@ -80,6 +80,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
+from pipelines import clock
 from pipelines.paths import Paths
 from pipelines.runlock import RunInProgress
 
@@ -210,7 +211,7 @@ class Result:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now().astimezone().replace(microsecond=0)
+    return clock.aware_now()
 
 
 def _ts(value: dt.datetime) -> str:

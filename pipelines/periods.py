@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from dataclasses import dataclass
 from functools import total_ordering
 
-from pipelines import config
+from pipelines import clock, config
 
 _QUARTER = re.compile(r"(20\d\d)\s*[Qq]([1-4])")
 
@@ -201,19 +200,12 @@ def is_due(quarter: Quarter, day: dt.date) -> bool:
     return day > last_on_time_day(quarter)
 
 
-TODAY_ENV = "JIBAO_TODAY"
+TODAY_ENV = clock.TODAY_ENV
 
 
 def today() -> dt.date:
-    """The office's today: JIBAO_TODAY (YYYY-MM-DD) when set — to rerun a quarter as of a past
-    day, or in tests — else the machine's date (the office's clock, Asia/Shanghai)."""
-    text = os.environ.get(TODAY_ENV, "").strip()
-    if text:
-        try:
-            return dt.date.fromisoformat(text)
-        except ValueError:
-            raise ValueError(f"{TODAY_ENV} 应为 YYYY-MM-DD 格式的日期，现为「{text}」") from None
-    return dt.date.today()
+    """The office's today (pipelines.clock: JIBAO_TODAY when set, else the office's date)."""
+    return clock.today()
 
 
 def reminder_date(quarter: Quarter) -> dt.date:

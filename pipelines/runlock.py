@@ -18,7 +18,6 @@ run's Dagster steps, executed in-process, take it again). Light module: no heavy
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import fcntl
 import json
 import os
@@ -27,6 +26,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from pipelines import clock
 from pipelines.paths import Paths
 
 __all__ = ["EXIT_RUN_IN_PROGRESS", "RunInProgress", "holder", "lock_file", "run_lock"]
@@ -112,7 +112,7 @@ def run_lock(paths: Paths, *, wait: bool = False, what: str | None = None) -> It
             fcntl.flock(fd, fcntl.LOCK_EX)
         info = {
             "pid": os.getpid(),
-            "since": dt.datetime.now().isoformat(timespec="seconds"),
+            "since": clock.now().isoformat(timespec="seconds"),
             "what": what or _what(),
         }
         os.ftruncate(fd, 0)

@@ -5,6 +5,7 @@ import datetime as dt
 
 import dagster as dg
 
+from pipelines import clock
 from pipelines.assets.indicators import indicators
 from pipelines.assets.ingest import ordered
 from pipelines.assets.partitions import WAREHOUSE_POOL, one_run, quarters
@@ -20,7 +21,7 @@ class SendConfig(dg.Config):
     send: bool = True
 
     def day(self) -> dt.date:
-        return dt.date.fromisoformat(self.today) if self.today else dt.date.today()
+        return dt.date.fromisoformat(self.today) if self.today else clock.today()
 
 
 def _write_files(context, jibao: JibaoPaths, warehouse_db: Warehouse, write, path_of, label):

@@ -1,17 +1,18 @@
-"""The office's clock: receipt times are Asia/Shanghai wall-clock time, naive, like every time in
-the ledger, whatever time zone the server machine is set to."""
+"""The console's clock is the office's (pipelines.clock): receipt times are Asia/Shanghai
+wall-clock time, naive, like every time in the ledger, whatever zone the server is set to."""
 
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
-OFFICE_TZ = ZoneInfo("Asia/Shanghai")
+from pipelines import clock
+
+OFFICE_TZ = clock.zone()
 
 
 def office_now() -> dt.datetime:
-    return dt.datetime.now(OFFICE_TZ).replace(tzinfo=None, microsecond=0)
+    return clock.now()
 
 
 def office_today() -> dt.date:
-    return office_now().date()
+    return clock.today()

@@ -25,13 +25,12 @@ import logging
 import shutil
 import tempfile
 import time
-import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipelines import config, periods
+from pipelines import clock, config, periods
 from pipelines.fsio import atomic_write_bytes
 from pipelines.mail import mime
 from pipelines.mail.mailbox import Envelope, Mailbox, MailboxError, MarkRefused
@@ -77,14 +76,8 @@ def mail_dir(paths: Paths) -> Path:
 
 
 def office_time(when: dt.datetime) -> dt.datetime:
-    """An aware time as the office's local wall-clock time (naive, like every ledger time).
-    The office's zone is the one its schedules run in (automation.yaml)."""
-    name = (config.load("automation.yaml") or {}).get("schedules", {}).get("timezone")
-    try:
-        zone: dt.tzinfo | None = zoneinfo.ZoneInfo(name) if name else None
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = None
-    return when.astimezone(zone).replace(tzinfo=None, microsecond=0)
+    """An aware time as the office's local wall-clock time (naive, like every ledger time)."""
+    return clock.office_time(when)
 
 
 def after_lock_label() -> str:

@@ -29,7 +29,7 @@ from typing import Any
 
 import duckdb
 
-from pipelines import config, periods
+from pipelines import clock, config, periods
 from pipelines.fsio import atomic_write_text
 from pipelines.mail.intake import after_lock_label, mail_dir
 from pipelines.mail.parts import megabytes
@@ -452,7 +452,7 @@ def answer(
     if not (mail_dir(paths) / "mail.sqlite").exists():
         return run
     today = today or periods.today()
-    now = (now or dt.datetime.now()).astimezone()
+    now = now.astimezone(clock.zone()) if now else clock.aware_now()
     smtp = delivery.load_settings().smtp
     try:
         settings = load_settings()

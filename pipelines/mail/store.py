@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipelines import clock
 from pipelines.paths import Paths
 
 SCHEMA = """
@@ -179,7 +180,7 @@ def _handled(row: dict[str, Any]) -> Handled:
 
 
 def _now() -> str:
-    return dt.datetime.now().isoformat(timespec="seconds")
+    return clock.now().isoformat(timespec="seconds")
 
 
 @contextlib.contextmanager

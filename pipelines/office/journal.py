@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from pipelines import clock
 from pipelines.fsio import fsync_dir
 from pipelines.paths import Paths
 
@@ -95,7 +96,7 @@ def new_action_id() -> str:
 
 
 def now() -> dt.datetime:
-    return dt.datetime.now().replace(microsecond=0)
+    return clock.now()
 
 
 def journal_path(paths: Paths) -> Path:

@@ -11,7 +11,6 @@ journal, which `store_actions` copies into `office_actions` and `explanations`.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import logging
 from collections.abc import Iterable, Sequence
@@ -19,6 +18,7 @@ from collections.abc import Iterable, Sequence
 import duckdb
 import polars as pl
 
+from pipelines import clock
 from pipelines.office import journal
 from pipelines.office.decisions import locked_quarters
 from pipelines.office.journal import SOURCE_CSV, OfficeAction
@@ -44,7 +44,7 @@ def csv_actions(paths: Paths, quarter: str | Quarter) -> list[OfficeAction]:
     rows = read_explanations(paths, q)
     if not rows:
         return []
-    at = dt.datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0)
+    at = clock.from_timestamp(path.stat().st_mtime)
     return [
         OfficeAction(
             _csv_action_id(q, e.submitter, e.form, e.cell_or_rule, e.text),

@@ -24,7 +24,7 @@ from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from pipelines import config, periods
+from pipelines import clock, config, periods
 from pipelines.forms import FORM_IDS, FormSpec, get_form
 from pipelines.forms.layout import layout
 from pipelines.forms.workbook import FormPlan, save_workbook, sheet_name, write_form
@@ -288,7 +288,7 @@ def write_details(
         _styled(row[len(cols) + 3], stamped).value = line["received"]
         put_text(row[len(cols) + 4], line["file"] or "")
     if cover is None:
-        cover = coverages(con, quarter, today=today or dt.date.today(), rows=rows)[form_id]
+        cover = coverages(con, quarter, today=today or clock.today(), rows=rows)[form_id]
     r = len(lines) + 4
     for i, (text, empty) in enumerate(
         zip(cover.missing_lines(), (cover.nothing, cover.rejected), strict=True)
@@ -341,7 +341,7 @@ def write_consolidated(
         "submitter_text": office["name"],
         "filled_by": office.get("contact_person"),
         "phone": office.get("phone"),
-        "date": today or dt.date.today(),
+        "date": today or clock.today(),
     }
     rows = official_rows(con, str(q))
     totals = district_values(con, str(q), rows)

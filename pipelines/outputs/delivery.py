@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from pipelines import config
+from pipelines import clock, config
 from pipelines.outbox import Attempt, Intent, Outbox, Outcome, Result
 from pipelines.registry import Submitter
 from pipelines.sanitize import display, one_line
@@ -191,7 +191,7 @@ def compose_email(
     msg["Subject"] = one_line(subject)
     msg["From"] = Address(display_name=one_line(smtp.sender_name), addr_spec=one_line(smtp.sender))
     msg["To"] = ", ".join(one_line(a) for a in to)
-    msg["Date"] = format_datetime(dt.datetime.now().astimezone())
+    msg["Date"] = format_datetime(clock.aware_now())
     if in_reply_to:
         msg["In-Reply-To"] = one_line(in_reply_to)
     refs = [one_line(r) for r in references if r]

@@ -22,7 +22,7 @@ import duckdb
 import jinja2
 import polars as pl
 
-from pipelines import config, periods
+from pipelines import clock, config, periods
 from pipelines.forms import FORM_IDS, get_form
 from pipelines.fsio import atomic_write_text
 from pipelines.outputs import charts, tables
@@ -63,7 +63,7 @@ def render_report(
     """The report as one HTML string."""
     from pipelines.office import read as office  # the office's decisions (appendix three)
 
-    data = gather(con, quarter, today=today or dt.date.today())
+    data = gather(con, quarter, today=today or clock.today())
     context = _context(data)
     context["office_actions"] = office.actions_for_report(con, quarter)
     return _environment().get_template("report.html.j2").render(**context)

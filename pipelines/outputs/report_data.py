@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from pipelines import config, periods
+from pipelines import clock, config, periods
 from pipelines.outputs import tables
 from pipelines.outputs.unassigned import UnassignedFile, unassigned_files
 from pipelines.registry import DEPT, STREET
@@ -97,7 +97,7 @@ def gather(
     from pipelines.office import read as office
 
     q = periods.Quarter.parse(quarter)
-    today = today or dt.date.today()
+    today = today or clock.today()
     office.set_as_of(con, today)  # the views count deadlines as of the report's date
     return ReportData(
         quarter=q,

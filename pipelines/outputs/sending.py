@@ -23,7 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines import periods
+from pipelines import clock, periods
 from pipelines.fsio import atomic_write_text
 from pipelines.outbox import UNKNOWN_NOTE, Intent, Outbox, Record, Result
 from pipelines.outputs import delivery
@@ -283,7 +283,7 @@ def send_quarter_letters(
     from pipelines.warehouse import connect_published
 
     q = str(periods.Quarter.parse(quarter))
-    day = today or dt.date.today()
+    day = today or clock.today()
     summary = SendSummary(q, by)
     con = connect_published(paths)
     try:

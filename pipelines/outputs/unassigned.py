@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import config, periods
+from pipelines import clock, config, periods
 from pipelines.forms import get_form
 from pipelines.fsio import atomic_write_text
 from pipelines.outputs.letters import render
@@ -119,7 +119,7 @@ def write_office_letter(
         quarter=str(q),
         quarter_label=q.label,
         files=files,
-        today=today or dt.date.today(),
+        today=today or clock.today(),
     )
     atomic_write_text(md_path, md)
     atomic_write_text(md_path.with_suffix(".html"), html)

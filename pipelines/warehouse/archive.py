@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from pipelines import clock
 from pipelines.paths import Paths
 from pipelines.periods import Quarter
 from pipelines.reader.files import kind_of, open_regular
@@ -85,7 +86,7 @@ def archive_file(
 
 def first_seen(archived: Path) -> dt.datetime:
     """When the archive copy was made: the first time the pipeline saw this content."""
-    return dt.datetime.fromtimestamp(archived.stat().st_mtime).replace(microsecond=0)
+    return clock.from_timestamp(archived.stat().st_mtime)
 
 
 def is_return_candidate(path: Path) -> bool:
