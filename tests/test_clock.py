@@ -35,7 +35,7 @@ def test_receipt_times_are_office_time_on_a_machine_set_to_another_zone(machine_
 
 
 def test_an_aware_internaldate_becomes_office_wall_clock_time():
-    when = dt.datetime(2026, 3, 31, 16, 30, tzinfo=dt.timezone.utc)
+    when = dt.datetime(2026, 3, 31, 16, 30, tzinfo=dt.UTC)
     assert clock.office_time(when) == dt.datetime(2026, 4, 1, 0, 30)
 
 
