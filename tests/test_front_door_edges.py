@@ -197,6 +197,8 @@ def test_the_sensor_runs_a_lower_case_quarter_folder_under_its_quarter_and_warns
     from pipelines.resources import JibaoPaths
 
     ctx = dg.build_sensor_context(resources={"jibao": JibaoPaths(home=str(odd_raw.root))})
-    [request] = drop_folder_sensor(ctx)
-    assert request.partition_key == "2026Q1"
+    request = drop_folder_sensor(ctx)  # one run for every changed quarter
+    assert isinstance(request, dg.RunRequest)
+    assert request.tags["jibao/quarters"] == "2026Q1"
+    assert request.tags["dagster/asset_partition_range_start"] == "2026Q1"
     assert "2026q1/常泰.xlsx" in json.loads(ctx.cursor)["2026Q1"]
