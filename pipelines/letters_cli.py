@@ -20,6 +20,13 @@ import sys
 EXIT_OK, EXIT_PROBLEMS = 0, 1
 
 
+def _login_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name (a container without a passwd entry)
+        return "办公室"
+
+
 def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
@@ -35,7 +42,7 @@ def add_commands(sub) -> None:
 
     s = cmds.add_parser("send", help="发送某季度的问题通知与催报提醒（已发送的不重复）")
     s.add_argument("quarter", type=quarter_arg, metavar="季度", help="如 2025Q3")
-    s.add_argument("--by", default=getpass.getuser(), metavar="姓名", help="发送人（默认登录用户）")
+    s.add_argument("--by", default=None, metavar="姓名", help="发送人（默认登录用户）")
     s.add_argument(
         "--today", type=_date, metavar="日期", help="信件日期（默认今天），如 2025-10-10"
     )
@@ -50,7 +57,7 @@ def add_commands(sub) -> None:
     got = r.add_mutually_exclusive_group(required=True)
     got.add_argument("--received", action="store_true", help="已核实对方收到：不再发送")
     got.add_argument("--not-received", action="store_true", help="已核实对方未收到：下次重发")
-    r.add_argument("--by", default=getpass.getuser(), metavar="姓名", help="核实人（默认登录用户）")
+    r.add_argument("--by", default=None, metavar="姓名", help="核实人（默认登录用户）")
     r.add_argument("--note", default="", metavar="说明", help="核实情况说明")
     r.set_defaults(handler=_cmd_resolve)
 
@@ -65,6 +72,7 @@ def _line(d) -> str:
 
 
 def _cmd_send(args: argparse.Namespace) -> int:
+    args.by = args.by or _login_user()
     from pipelines.outputs.sending import report_lines, send_quarter_letters
     from pipelines.paths import Paths
 
@@ -107,6 +115,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_resolve(args: argparse.Namespace) -> int:
+    args.by = args.by or _login_user()
     from pipelines.outbox import Outbox, OutboxError
     from pipelines.paths import Paths
 

@@ -5,11 +5,13 @@
 -- 应报表的报送状态，以及视图计算截止日所依据的日期。
 
 -- as_of_date(): "today" for every view that depends on it (reporting_status.due, its states).
--- Analysts get the current date; a session can look at the window as of another day with
+-- Analysts get the office's current date (Asia/Shanghai, as pipelines/clock.py: the same day
+-- whatever zone the server or the analyst's laptop is set to); a session can look at the window
+-- as of another day with
 --   set variable jibao_today = date '2026-04-15';
 -- (the pipeline and the tests set it from their `today`; `reset variable jibao_today` undoes it).
 create or replace macro as_of_date() as
-    coalesce(try_cast(getvariable('jibao_today') as date), current_date);
+    coalesce(try_cast(getvariable('jibao_today') as date), (now() at time zone 'Asia/Shanghai')::date);
 
 create table if not exists office_actions (
     action_id    varchar primary key,

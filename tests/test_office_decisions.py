@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines import clock
 from pipelines.model import Issue
 from pipelines.office import decisions, journal
 from pipelines.office.decisions import NotAllowed, UnknownTarget
@@ -289,7 +290,7 @@ def test_close_keeps_the_figures_lists_a_later_file_and_reopen_takes_it(paths):
     folder = paths.raw_quarter(Q)
     late = folder / "常泰街道_表一_更正.xlsx"
     write_return(late, "form1", "常泰街道", street1(mgmt_body=150))
-    arrived = dt.datetime.now() + dt.timedelta(minutes=5)  # after the close, whatever the clock
+    arrived = clock.now() + dt.timedelta(minutes=5)  # after the close (the office's clock)
     write_received(folder, {late.name: arrived.strftime("%Y-%m-%d %H:%M")})
     rerun(paths)
     versions = ledger(paths, "常泰街道", "form1")

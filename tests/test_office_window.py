@@ -13,7 +13,7 @@ import duckdb
 import pytest
 import yaml
 
-from pipelines import config, periods
+from pipelines import clock, config, periods
 from pipelines.model import Issue
 from pipelines.office.journal import OfficeAction
 from pipelines.office.read import set_as_of
@@ -208,7 +208,7 @@ def test_rates_count_only_what_is_due(window: World):
 def test_analysts_see_the_current_date_unless_they_set_one(window: World):
     with duckdb.connect(str(window.paths.warehouse), read_only=True) as con:
         today = con.execute("select as_of_date()").fetchall()[0][0]
-        assert today == dt.date.today()
+        assert today == clock.now().date()  # the office's date, whatever the machine's zone
         con.execute("set variable jibao_today = date '2025-09-29'")
         assert con.execute("select as_of_date()").fetchall()[0][0] == dt.date(2025, 9, 29)
 

@@ -29,9 +29,11 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
     paths = Paths.from_env()
     try:
         report = fetch(paths, budget_s=float("inf"))
-    except MailConfigError as exc:
+    except MailConfigError as exc:  # a configuration to fix, like every other: exit 78
+        from pipelines.failures import EXIT_CONFIG
+
         print(f"jibao：{exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_CONFIG
     if not report.configured:
         print("未配置收件邮箱（alerts.yaml › mail.host 或环境变量 JIBAO_IMAP_HOST），不收取邮件")
         return EXIT_OK

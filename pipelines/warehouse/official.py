@@ -185,6 +185,9 @@ def _reasons(con: duckdb.DuckDBPyConnection) -> None:
             when submissions.sent_back
                 then '办公室退回：' || coalesce(counts.back_reason, '') || '（' || coalesce(counts.back_actor, '')
                     || ' ' || coalesce(strftime(counts.back_at, '%Y-%m-%d %H:%M'), '') || '），请重新报送'
+            when submissions.status = 'rejected' and submissions.superseded_by is not null
+                then '未通过校验，已被 ' || strftime(counts.successor_received_at, '%Y-%m-%d %H:%M')
+                    || ' 收到的新版本替代'
             when submissions.status = 'rejected'
                 then case when submissions.received_after_lock then '审核锁定后收到，重新开放前不采用；' else '' end
                     || '退回：' || counts.open_errors || ' 处错误未解决。' || coalesce(counts.first_error, '')
