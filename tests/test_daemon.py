@@ -247,14 +247,25 @@ def test_a_file_dropped_later_is_picked_up_by_the_sensor_and_its_return_is_in_th
 
 
 def test_a_run_requested_through_the_run_queue_is_launched_by_the_daemon(dev: DagsterDev):
+    """Two refreshes asked for at once (two clerks clicking 「立即刷新」) are both launched by the
+    daemon and succeed, one after the other: the warehouse pool admits one writer at a time."""
     from pipelines.runqueue import SOURCE_TAG, request_run
 
     run_id = request_run([QUARTER, "2026Q2"], source="console:测试员", paths=dev.paths)
-    assert run_id
+    other_id = request_run(["2026Q2"], source="console:办公室", paths=dev.paths)
+    assert run_id and other_id
     (run,) = dev.wait_finished(**{SOURCE_TAG: "console:测试员"})
+    (other,) = dev.wait_finished(**{SOURCE_TAG: "console:办公室"})
     assert run.run_id == run_id and run.status.value == "SUCCESS"
+    assert other.run_id == other_id and other.status.value == "SUCCESS"
     assert run.tags["dagster/asset_partition_range_start"] == QUARTER
     assert run.tags["dagster/asset_partition_range_end"] == "2026Q2"
+    with dev.instance() as instance:
+        a, b = sorted(
+            (instance.get_run_record_by_id(i) for i in (run_id, other_id)),
+            key=lambda r: r.start_time,
+        )
+    assert a.end_time <= b.start_time  # never two runs writing the warehouse at once
 
 
 def test_request_run_without_an_instance_returns_none(monkeypatch, caplog):
