@@ -8,7 +8,8 @@ turned into one Chinese sentence and an exit code:
     1   problems found / run failed      held by another program (try again later)
     2   usage error (incl. an         74  disk full or a file too large to write
         unconfigured quarter)         78  configuration file missing or malformed
-    130 interrupted (Ctrl-C)
+    130 interrupted (Ctrl-C)          69  `jibao serve`: the port is taken by another program
+                                          (pipelines/console/cli.py)
 
 Light module (no Dagster import): `pipelines.cli` uses it on every command.
 """
