@@ -43,6 +43,12 @@ def now() -> dt.datetime:
     return aware_now().replace(tzinfo=None)
 
 
+def receipt_time() -> dt.datetime:
+    """Now to the microsecond, office time: a receipt's proof of timeliness, and the order of two
+    versions a submitter sends within the same second (the ledger ranks versions by it)."""
+    return dt.datetime.now(zone()).replace(tzinfo=None)
+
+
 def office_time(when: dt.datetime) -> dt.datetime:
     """An aware time (an IMAP INTERNALDATE, say) as the office's naive wall-clock time."""
     if when.tzinfo is None:

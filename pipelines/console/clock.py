@@ -14,5 +14,9 @@ def office_now() -> dt.datetime:
     return clock.now()
 
 
+def receipt_time() -> dt.datetime:
+    return clock.receipt_time()
+
+
 def office_today() -> dt.date:
     return clock.today()

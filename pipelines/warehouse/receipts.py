@@ -55,7 +55,7 @@ class Receipt:
 
     def to_json(self) -> str:
         d = asdict(self)
-        d["received_at"] = self.received_at.isoformat(timespec="seconds")
+        d["received_at"] = self.received_at.isoformat()  # to the microsecond: orders versions
         return json.dumps(d, ensure_ascii=False, sort_keys=True)
 
     @classmethod

@@ -28,7 +28,7 @@ import threading
 from pathlib import Path
 
 from pipelines import periods
-from pipelines.console.clock import office_now
+from pipelines.console.clock import office_now, receipt_time
 from pipelines.console.conf import console_config
 from pipelines.console.labels import SEVERITY_ZH, STATUS_ZH
 from pipelines.console.refresh import request_refresh
@@ -93,7 +93,7 @@ def _queue(paths: Paths, record: UploadRecord, archived: Path) -> None:
 def submit(paths: Paths, name: str, source: Path, *, by: str, unit: str) -> UploadRecord:
     """Receive one uploaded file (already on disk at `source`); returns its pending record.
     Raises Busy when the queue is full (the file is then not taken)."""
-    received_at = office_now()  # the channel's proof of timeliness: when the server got it
+    received_at = receipt_time()  # the channel's proof of timeliness: when the server got it
     sha, archived = archive_file(source, paths.archive, suffix=Path(safe_filename(name)).suffix)
     record = UploadRecord(
         upload_id=secrets.token_hex(12),
