@@ -457,3 +457,83 @@ def test_demo_accounts_are_created_and_their_logins_printed(console, tmp_path):
         roles = dict(con.execute("select username, unit from accounts_user").fetchall())
     assert all(check_password(found[u], rows[u]) for u in found)
     assert roles["changtai"] == "常泰街道"
+
+
+def test_the_admin_is_in_simplified_chinese_for_the_office_and_closed_to_others(console):
+    page = client_for("office").get("/admin/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "站点管理" in text and "Site administration" not in text
+    users = client_for("office").get("/admin/accounts/user/")
+    assert users.status_code == 200 and "changtai" in users.content.decode()
+    for who in ("changtai", "leader"):
+        assert client_for(who).get("/admin/accounts/user/").status_code == 302, who
+
+
+def test_a_submitter_downloads_its_letter_and_annotated_copy_and_not_another_units(console):
+    import datetime as dt
+    import io
+
+    import openpyxl
+
+    from pipelines.outputs.sending import send_quarter_letters
+
+    # The sample's 常泰街道 and 江南街道 each have a rejected 2025Q3 return: letters and copies.
+    send_quarter_letters(console, "2025Q3", by="测试员", today=dt.date(2025, 10, 20))
+    mine = next(console.outbox_dir("2025Q3", "常泰街道").glob("*_问题标注.xlsx")).name
+    theirs = next(console.outbox_dir("2025Q3", "江南街道").glob("*_问题标注.xlsx")).name
+    c = client_for("changtai")
+    page = c.get("/submit/").content.decode()
+    assert mine in page and "通知_2025Q3.html" in page and theirs not in page
+    got = c.get(f"/submit/letters/2025Q3/{mine}")
+    assert got.status_code == 200
+    workbook = openpyxl.load_workbook(io.BytesIO(b"".join(got.streaming_content)))
+    assert "问题清单" in workbook.sheetnames
+    letter = c.get("/submit/letters/2025Q3/通知_2025Q3.html")
+    assert "常泰街道" in b"".join(letter.streaming_content).decode("utf-8")
+    assert c.get(f"/submit/letters/2025Q3/{theirs}").status_code == 404
+
+
+def test_users_add_on_a_terminal_asks_for_the_password_twice_without_echo(tmp_path):
+    import pty
+    import select
+
+    def on_terminal(*args: str) -> tuple[int, str]:
+        """Run `jibao ARGS` on a pseudo-terminal, answering each password prompt."""
+        pid, fd = pty.fork()
+        if pid == 0:  # the child: its terminal is the pty
+            os.chdir(ROOT)
+            os.execve(
+                sys.executable, [sys.executable, "-m", "pipelines.cli", *args], _env(tmp_path)
+            )
+        out, answered, end = b"", 0, time.monotonic() + 120
+        while time.monotonic() < end:
+            ready, _, _ = select.select([fd], [], [], 0.5)
+            if ready:
+                try:
+                    chunk = os.read(fd, 1024)
+                except OSError:  # the child closed the terminal
+                    break
+                if not chunk:
+                    break
+                out += chunk
+            prompts = out.count("密码：".encode())
+            if prompts > answered:
+                os.write(fd, answers[answered].encode() + b"\n")
+                answered += 1
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+        return os.waitstatus_to_exitcode(status), out.decode("utf-8", "replace")
+
+    answers = [PASSWORD, PASSWORD]
+    code, text = on_terminal("users", "add", "lingdao", "--role", "leader")
+    assert code == 0, text
+    assert "设置密码" in text and "再次输入密码" in text and PASSWORD not in text  # no echo
+    answers = [PASSWORD, PASSWORD + "x"]
+    code, text = on_terminal("users", "add", "other", "--role", "leader")
+    assert code != 0 and "两次输入的密码不一致，账户未创建" in text
+    listed = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "users", "list"], env=_env(tmp_path), cwd=ROOT,
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert "lingdao" in listed.stdout and "other" not in listed.stdout

@@ -45,7 +45,7 @@ def _read_password(name: str) -> str | None:
         first = getpass.getpass(f"为 {name} 设置密码：")
         second = getpass.getpass("再次输入密码：")
         if first != second:
-            print("jibao: 两次输入的密码不一致，账户未创建", file=sys.stderr)
+            print("jibao：两次输入的密码不一致，账户未创建", file=sys.stderr)
             return None
         return first
     line = sys.stdin.readline()
@@ -54,7 +54,7 @@ def _read_password(name: str) -> str | None:
 
 def _cmd_users_add(args: argparse.Namespace) -> int:
     if args.role == "submitter" and not args.unit:
-        print("jibao: 报送单位账户必须用 --unit 指定所属单位，如 --unit 常泰街道", file=sys.stderr)
+        print("jibao：报送单位账户必须用 --unit 指定所属单位，如 --unit 常泰街道", file=sys.stderr)
         return EXIT_USAGE
     if args.unit:
         from pipelines.registry import load_registry
@@ -62,14 +62,14 @@ def _cmd_users_add(args: argparse.Namespace) -> int:
         names = [s.name for s in load_registry().submitters if s.forms]
         if args.unit not in names:
             print(
-                f"jibao: 报送单位名录中没有「{args.unit}」。可选：{'、'.join(names)}",
+                f"jibao：报送单位名录中没有「{args.unit}」。可选：{'、'.join(names)}",
                 file=sys.stderr,
             )
             return EXIT_USAGE
     password = _read_password(args.name)
     if not password:
         if password == "":
-            print("jibao: 没有读到密码（从标准输入读取第一行）", file=sys.stderr)
+            print("jibao：没有读到密码（从标准输入读取第一行）", file=sys.stderr)
         return EXIT_USAGE
     from pipelines.console.server import setup_django
 
@@ -79,7 +79,7 @@ def _cmd_users_add(args: argparse.Namespace) -> int:
     try:
         user = add_user(args.name, args.role, password, unit=args.unit)
     except AccountError as exc:
-        print(f"jibao: 账户未创建：{exc}", file=sys.stderr)
+        print(f"jibao：账户未创建：{exc}", file=sys.stderr)
         return EXIT_USAGE
     print(f"已保存账户 {describe(user)}")
     return EXIT_OK

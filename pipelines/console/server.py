@@ -71,18 +71,18 @@ def serve(host: str, port: int) -> int:
     from pipelines.console.conf import console_config
 
     if not 0 < port < 65536:
-        print(f"jibao: 端口应在 1–65535 之间，收到 {port}", file=sys.stderr)
+        print(f"jibao：端口应在 1–65535 之间，收到 {port}", file=sys.stderr)
         return EXIT_USAGE
     try:
         if port_taken(host, port):
             print(
-                f"jibao: 端口 {port} 已被其他程序占用（{host}），请用 --port 换一个端口，"
+                f"jibao：端口 {port} 已被其他程序占用（{host}），请用 --port 换一个端口，"
                 "或先停止占用它的程序",
                 file=sys.stderr,
             )
             return EXIT_PORT_IN_USE
     except OSError as exc:
-        print(f"jibao: 无法监听 {host}:{port}：{exc.strerror}", file=sys.stderr)
+        print(f"jibao：无法监听 {host}:{port}：{exc.strerror}", file=sys.stderr)
         return EXIT_USAGE
     setup_django()
     from django.conf import settings

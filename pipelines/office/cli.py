@@ -102,7 +102,7 @@ def _decide(args: argparse.Namespace, fn) -> int:
     try:
         action = fn(paths)
     except DecisionError as exc:
-        print(f"jibao: 未记录：{exc}", file=sys.stderr)
+        print(f"jibao：未记录：{exc}", file=sys.stderr)
         return exc.exit_code
     print(f"已记录：{_describe(action)}")
     return _follow_up(paths, action.quarter)
@@ -190,7 +190,7 @@ def _cmd_decisions(args: argparse.Namespace) -> int:
         quarter = str(resolve_quarter(args.quarter)) if args.quarter else None
         submitter = resolve_submitter(args.submitter).name if args.submitter else None
     except DecisionError as exc:
-        print(f"jibao: {exc}", file=sys.stderr)
+        print(f"jibao：{exc}", file=sys.stderr)
         return exc.exit_code
     if quarter:
         state = lock_state(paths, quarter)
