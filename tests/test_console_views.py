@@ -537,3 +537,29 @@ def test_users_add_on_a_terminal_asks_for_the_password_twice_without_echo(tmp_pa
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert "lingdao" in listed.stdout and "other" not in listed.stdout
+
+
+def test_refresh_now_queues_one_run_for_the_daemon_with_the_clerk_as_source(
+    console, tmp_path, monkeypatch
+):
+    """「立即更新数据」 asks the run queue (the daemon launches it: tests/test_daemon.py); without
+    a Dagster instance the page says when the data will be updated instead."""
+    import dagster as dg
+
+    from pipelines.runqueue import SOURCE_TAG
+
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    page = client_for("office").post("/office/2025Q3/refresh/", follow=True)
+    assert "将在下次定时或手动运行时更新数据" in page.content.decode()
+
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(ROOT / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    page = client_for("office").post("/office/2025Q3/refresh/", follow=True)
+    assert page.status_code == 200 and "已请求更新数据" in page.content.decode()
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        (run,) = instance.get_runs()
+    assert run.status.value == "QUEUED" and run.job_name == "quarterly_job"
+    assert run.tags[SOURCE_TAG] == "console:office"
+    assert run.tags["dagster/asset_partition_range_start"] == "2025Q3"
