@@ -465,3 +465,58 @@ def test_old_mail_is_left_alone_and_a_refused_mark_does_not_stop_the_intake(
     assert fetch(office.paths).handled == []  # its own record, not the refused mark, decides
     with open_store(office.paths) as store:
         assert [h.message_id for h in store.all()] == ["<new@example.cn>"]
+
+
+def test_a_mailbox_password_written_in_the_configuration_file_is_refused(tmp_path, monkeypatch):
+    """The password lives in the environment only: a copy of alerts.yaml that carries one is
+    refused in Chinese (and `jibao mail fetch` exits 78), never used."""
+    import shutil
+
+    import yaml
+
+    from pipelines import config
+    from pipelines.cli import main
+    from pipelines.mail.settings import MailConfigError, load_settings
+
+    copy = tmp_path / "config"
+    shutil.copytree(config.config_dir(), copy)
+    alerts = yaml.safe_load((copy / "alerts.yaml").read_text(encoding="utf-8"))
+    alerts["mail"] |= {"host": "127.0.0.1", "user": "office", "password": "written-down"}
+    (copy / "alerts.yaml").write_text(yaml.safe_dump(alerts, allow_unicode=True), encoding="utf-8")
+    for key in [k for k in os.environ if k.startswith("JIBAO_IMAP_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("JIBAO_CONFIG_DIR", str(copy))
+    monkeypatch.setenv("JIBAO_HOME", str(tmp_path / "home"))
+    config.clear_cache()
+    try:
+        with pytest.raises(MailConfigError, match="密码不能写在 alerts.yaml 中"):
+            load_settings()
+        assert main(["mail", "fetch"]) == 78
+    finally:
+        monkeypatch.delenv("JIBAO_CONFIG_DIR")
+        config.clear_cache()
+
+
+def test_a_workbook_attached_twice_to_one_message_is_one_version_and_one_verdict(
+    tmp_path, monkeypatch, mailbox, smtp
+):
+    office = set_office(tmp_path, monkeypatch, mailbox, smtp)
+    book = _book(tmp_path, "form1", "常泰街道")
+    mailbox.append(
+        foxmail(
+            ADDRESSES["常泰街道"], "常泰街道安监办", "常泰街道表一", "请查收（附件重复了一次）。",
+            [File("常泰街道表一.xlsx", book), File("常泰街道表一（副本）.xlsx", book)],
+            message_id="<twice@163.com>", date=WRITTEN,
+        ),
+        ARRIVED,
+    )  # fmt: skip
+    assert len(fetch(office.paths).handled) == 1
+    assert len({r.sha256 for r in read_receipts(office.paths)}) == 1
+    with _ready(office) as con:
+        rows = con.execute(
+            "select submitter, form, status from submissions where quarter = '2025Q3'"
+        ).fetchall()
+        assert rows == [("常泰街道", "form1", "accepted")]
+        answer(office.paths, con)
+    (reply,) = smtp.replies_to("<twice@163.com>")
+    assert _body(reply).count("**通过**") == 1
