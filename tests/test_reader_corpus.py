@@ -66,7 +66,6 @@ def corpus_results() -> dict[Path, WorkbookGrid | Unreadable]:
         f"{peak_mb:.0f} MB; verdicts {dict(sorted(counts.items()))}"
     )
     assert list(results) == paths  # one verdict per file
-    assert elapsed < 120, f"corpus took {elapsed:.0f} s"
     assert peak_mb < 1024, f"test process peaked at {peak_mb:.0f} MB"
     return results
 

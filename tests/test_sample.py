@@ -139,9 +139,8 @@ def _check_rules(form_id: str, values: dict[tuple[str, str], float]) -> list[str
 # ---------------------------------------------------------------- tests
 
 
-def test_written_fast_and_complete(sample, root: Path, manifest: Manifest) -> None:
-    _, _, seconds = sample
-    assert seconds < 15, f"write_sample took {seconds:.1f}s (target < 5 s)"
+def test_written_complete(sample, root: Path, manifest: Manifest) -> None:
+    # (How long writing takes is measured by benchmarks/demo.py, not asserted here.)
     on_disk = {
         p.relative_to(root).as_posix()
         for p in root.rglob("*")
