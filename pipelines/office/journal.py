@@ -22,19 +22,17 @@ API:
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import fcntl
 import json
 import logging
 import os
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from pipelines import clock
-from pipelines.fsio import fsync_dir
+from pipelines.fsio import fsync_dir, locked
 from pipelines.paths import Paths
 
 log = logging.getLogger(__name__)
@@ -103,17 +101,6 @@ def journal_path(paths: Paths) -> Path:
     return paths.data / "office" / JOURNAL_FILE
 
 
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(path.name + ".lock"), "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 def _read(path: Path) -> list[OfficeAction]:
     if not path.exists():
         return []
@@ -163,7 +150,7 @@ def transact(
     """Read the journal under its lock, let `decide` check the decision against it (it raises to
     refuse) and return the action to append; appended durably before this returns."""
     path = journal_path(paths)
-    with _locked(path):
+    with locked(path):
         action = decide(_read(path))
         if action is not None:
             _write(path, [action])
@@ -179,7 +166,7 @@ def append(paths: Paths, action: OfficeAction) -> OfficeAction:
 def append_new(paths: Paths, actions: Iterable[OfficeAction]) -> list[OfficeAction]:
     """Append the actions whose ids are not in the journal yet; returns those appended."""
     path = journal_path(paths)
-    with _locked(path):
+    with locked(path):
         have = {a.action_id for a in _read(path)}
         fresh = []
         for a in actions:

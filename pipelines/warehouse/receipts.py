@@ -15,18 +15,15 @@ returns the receipt it already has instead of recording a second one.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import fcntl
 import hashlib
 import json
 import logging
 import os
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from pipelines.fsio import atomic_write_bytes, fsync_dir
+from pipelines.fsio import atomic_write_bytes, fsync_dir, locked
 from pipelines.paths import Paths
 from pipelines.periods import Quarter
 from pipelines.sanitize import safe_filename
@@ -67,17 +64,6 @@ class Receipt:
 
 def receipts_path(paths: Paths) -> Path:
     return paths.data / "receipts" / RECEIPTS_FILE
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(path.name + ".lock"), "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def read_receipts(paths: Paths, quarter: str | Quarter | None = None) -> list[Receipt]:
@@ -150,7 +136,7 @@ def receive_bytes(
     safe = safe_filename(name, default="报送文件")
     # Kept to the microsecond: the ledger ranks two versions sent within one second by it.
     path = receipts_path(paths)
-    with _locked(path):
+    with locked(path):
         digest = hashlib.sha256(data).hexdigest()
         rid = _receipt_id(channel, digest, received_at, message_id)
         if message_id:
