@@ -173,6 +173,10 @@ def test_office_board_shows_every_unit_and_the_rates(console):
     for unit in ("常泰街道", "江南街道", "区卫健局"):
         assert unit in page
     assert "报送率" in page and "%" in page
+    title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert (
+        "办公室操作记录" not in title and page.count('id="journal"') == 1
+    )  # shown once, in the page
     streets = c.get("/office/2025Q3/", {"type": "街道"}).content.decode()
     assert "常泰街道" in streets and "区卫健局" not in streets
 
